@@ -1,0 +1,34 @@
+// Unix-domain socket calls, wrapped once. Used by the socket vchan, the admin API
+// and the agent's local services. Peer credentials come from the kernel (SO_PEERCRED).
+#pragma once
+
+#include <bulkhead/base/result.h>
+#include <bulkhead/base/unique_fd.h>
+
+#include <string>
+#include <string_view>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <utility>
+
+namespace bulkhead::sys {
+
+struct PeerCred {
+    pid_t pid;
+    uid_t uid;
+    gid_t gid;
+};
+
+// Binds and listens on a stream socket at path (an existing socket file is replaced).
+Result<UniqueFd> unix_listen(std::string const& path, int backlog = 128, int flags = SOCK_CLOEXEC);
+Result<UniqueFd> unix_connect(std::string const& path, int flags = SOCK_CLOEXEC);
+// Returns an invalid fd on EAGAIN (non-blocking listener with nothing pending).
+Result<UniqueFd> accept(int listen_fd, int flags = SOCK_CLOEXEC);
+Result<std::pair<UniqueFd, UniqueFd>> socketpair(int type = SOCK_STREAM | SOCK_CLOEXEC);
+Result<PeerCred> peer_cred(int fd);
+Result<void> shutdown_write(int fd);
+// One descriptor passed with SCM_RIGHTS beside a small payload.
+Result<void> send_fd(int sock, int fd, std::string_view payload);
+Result<std::pair<UniqueFd, std::string>> recv_fd(int sock, size_t max_payload = 4096);
+
+} // namespace bulkhead::sys

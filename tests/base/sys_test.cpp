@@ -1,0 +1,80 @@
+#include <bulkhead/base/sys/fd.h>
+#include <bulkhead/base/sys/proc.h>
+#include <bulkhead/base/sys/socket.h>
+
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+using namespace bulkhead;
+
+TEST_CASE("file wrappers round-trip and name the failing call") {
+    auto dir = sys::make_temp_dir("/tmp/bulkhead-base-");
+    REQUIRE(dir);
+    std::string path = *dir + "/a/b/file";
+    REQUIRE(sys::mkdir_p(*dir + "/a/b"));
+    REQUIRE(sys::write_file_atomic(path, "hello"));
+    CHECK(*sys::read_file(path) == "hello");
+    auto missing = sys::open(*dir + "/nope", O_RDONLY);
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().code() == Errc::NotFound);
+    CHECK(missing.error().message().starts_with("open "));
+    REQUIRE(sys::symlink("/etc/passwd", *dir + "/a/link"));
+    // remove_tree never follows the link
+    REQUIRE(sys::remove_tree(*dir));
+    CHECK_FALSE(sys::exists(*dir));
+    CHECK(sys::exists("/etc/passwd"));
+}
+
+TEST_CASE("read_to_end enforces its cap") {
+    auto [r, w] = *sys::pipe();
+    REQUIRE(sys::write_all(w.get(), std::string(100, 'x')));
+    w.reset();
+    auto res = sys::read_to_end(r.get(), 10);
+    REQUIRE_FALSE(res);
+    CHECK(res.error().code() == Errc::Limit);
+}
+
+TEST_CASE("run captures output, feeds stdin and reports exit codes") {
+    auto out = sys::run({"sh", "-c", "cat; echo err >&2; exit 3"}, "input");
+    REQUIRE(out);
+    CHECK(out->out == "input");
+    CHECK(out->err == "err\n");
+    CHECK(out->status.code == 3);
+    auto bad = sys::run({"/nonexistent/binary"});
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error().code() == Errc::NotFound);
+}
+
+TEST_CASE("descriptors pass over unix sockets") {
+    auto [a, b] = *sys::socketpair();
+    auto [r, w] = *sys::pipe();
+    REQUIRE(sys::send_fd(a.get(), w.get(), "pipe"));
+    auto got = sys::recv_fd(b.get());
+    REQUIRE(got);
+    CHECK(got->second == "pipe");
+    REQUIRE(sys::write_all(got->first.get(), "x"));
+    char c = 0;
+    CHECK(::read(r.get(), &c, 1) == 1);
+    CHECK(c == 'x');
+    auto cred = sys::peer_cred(a.get());
+    REQUIRE(cred);
+    CHECK(cred->pid == ::getpid());
+}
+
+TEST_CASE("unix listen and connect") {
+    auto dir = *sys::make_temp_dir("/tmp/bulkhead-sock-");
+    auto listener = sys::unix_listen(dir + "/s.sock");
+    REQUIRE(listener);
+    auto client = sys::unix_connect(dir + "/s.sock");
+    REQUIRE(client);
+    auto server = sys::accept(listener->get());
+    REQUIRE(server);
+    REQUIRE(server->valid());
+    REQUIRE(sys::write_all(client->get(), "ping"));
+    char buf[4];
+    REQUIRE(sys::read_exact(server->get(), std::as_writable_bytes(std::span(buf))));
+    CHECK(std::string(buf, 4) == "ping");
+    REQUIRE(sys::remove_tree(dir));
+}
