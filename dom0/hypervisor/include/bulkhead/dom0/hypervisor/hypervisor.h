@@ -47,6 +47,10 @@ struct DomainSpec {
     std::vector<std::string> layers;
     // Discarded at shutdown: the overlay's upper layer (and work dir). dom0 wipes it.
     std::string volatile_dir;
+    // If set, the root overlay's upper layer (and work dir) live here instead of in
+    // volatile_dir, and the backend never wipes it: a TemplateVM's or StandaloneVM's root
+    // changes persist (dom0 commits a halted template's changes as a new layer).
+    std::string root_upper_dir;
     // Persistent /home and /rw; empty for a disposable (everything volatile).
     std::string private_dir;
     uint64_t memory_mib = 400;
