@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bulkhead::dom0 {
@@ -40,7 +41,7 @@ struct BindMount {
 };
 
 struct DomainSpec {
-    std::string name;  // validated domain name (Qubes rules), for logs and the hostname
+    std::string name; // validated domain name (Qubes rules), for logs and the hostname
     std::string uuid;
     // Root file system: read-only template layers, lowest first. Sandbox: directories;
     // Xen: image files exported as read-only block devices.
@@ -101,5 +102,9 @@ public:
     virtual int event_fd() const = 0;
     virtual Result<std::vector<HypervisorEvent>> take_events() = 0;
 };
+
+// Names for logs and tools ("running", "paused", "stopping"; "exited", "crashed", "destroyed").
+std::string_view to_string(PowerState state);
+std::string_view to_string(HypervisorEvent::Kind kind);
 
 } // namespace bulkhead::dom0

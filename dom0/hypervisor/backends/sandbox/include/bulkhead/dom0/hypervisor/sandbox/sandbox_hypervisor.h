@@ -1,0 +1,64 @@
+// SandboxHypervisor: a Hypervisor whose domains are Linux namespaces + cgroups + seccomp
+// (no VM). Created by dom0's backend factory; needs root. Trusts its caller (dom0) and
+// nothing the guest writes: the guest only ever sees its own root, /proc, /dev, /tmp
+// and the binds dom0 names in the DomainSpec.
+#pragma once
+
+#include <bulkhead/dom0/hypervisor/hypervisor.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace bulkhead::dom0 {
+
+// With UserNamespace::Mapped the guest's uids 0..65535 are host uids
+// uid_base + 65536 * slot + (0..65535); files of the template layers (owned by host root)
+// then appear as nobody inside. Off (the default): guest root is host root, confined by
+// the other namespaces, the capability set and the seccomp filter.
+enum class UserNamespace { Off, Mapped };
+
+struct SandboxOptions {
+    UserNamespace user_namespace = UserNamespace::Off;
+    uint32_t uid_base = 100000;
+    uint64_t pids_max = 1024;                     // per domain
+    std::string cgroup_name = "bulkhead-sandbox"; // directory under each hierarchy's root
+};
+
+// What the backend applied to a domain's cgroup, read back from the kernel (for tests/tools).
+struct SandboxLimits {
+    uint64_t memory_max_bytes = 0;
+    uint64_t pids_max = 0;
+};
+
+class SandboxHypervisor final : public Hypervisor {
+public:
+    explicit SandboxHypervisor(SandboxOptions options = {});
+    ~SandboxHypervisor() override; // destroys every domain still alive
+    SandboxHypervisor(SandboxHypervisor const&) = delete;
+    SandboxHypervisor& operator=(SandboxHypervisor const&) = delete;
+
+    std::string_view backend_name() const override { return "sandbox"; }
+
+    Result<DomId> create(DomainSpec const& spec) override;
+    Result<void> shutdown(DomId id) override;
+    Result<void> destroy(DomId id) override;
+    Result<void> pause(DomId id) override;
+    Result<void> unpause(DomId id) override;
+    Result<DomainInfo> info(DomId id) override;
+    Result<std::vector<DomainInfo>> list() override;
+    Result<void> set_memory_target(DomId id, uint64_t mib) override;
+
+    int event_fd() const override;
+    Result<std::vector<HypervisorEvent>> take_events() override;
+
+    Result<SandboxLimits> limits(DomId id);
+    // PID of the domain's init as seen from dom0.
+    Result<int> init_pid(DomId id);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> m;
+};
+
+} // namespace bulkhead::dom0

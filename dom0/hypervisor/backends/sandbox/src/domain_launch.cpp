@@ -1,0 +1,348 @@
+#include "domain_launch.h"
+
+#include <bulkhead/base/sys/fd.h>
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <linux/seccomp.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+// Everything between clone() and execve() runs in the child with only raw syscalls and
+// stack buffers: dom0 may be multi-threaded, so the child must not allocate.
+namespace bulkhead::dom0::sandbox {
+
+namespace {
+
+struct Child {
+    LaunchPlan const* plan;
+    int go_fd;
+    int err_fd;
+    char const* const* argv;
+    char const* const* env;
+};
+
+struct Path {
+    char s[4096];
+};
+
+[[noreturn]] void fail(Child const& c, char const* step, char const* arg) {
+    int e = errno;
+    char buf[1200];
+    int n = std::snprintf(buf, sizeof buf, "%s %s: %s", step, arg ? arg : "", std::strerror(e));
+    if (n > 0)
+        (void)!::write(c.err_fd, buf, static_cast<size_t>(n) < sizeof buf ? n : sizeof buf - 1);
+    ::_exit(127);
+}
+
+// Concatenation, truncated at sizeof(Path) (paths come from dom0, far shorter).
+Path join(char const* a, char const* b) {
+    Path p;
+    size_t n = 0;
+    for (char const* src : {a, b})
+        for (; *src && n + 1 < sizeof p.s; ++src)
+            p.s[n++] = *src;
+    p.s[n] = '\0';
+    return p;
+}
+
+bool mkdir_p(char const* path) {
+    Path p = join(path, "");
+    for (char* q = p.s + 1; *q; ++q) {
+        if (*q != '/')
+            continue;
+        *q = '\0';
+        if (::mkdir(p.s, 0755) != 0 && errno != EEXIST)
+            return false;
+        *q = '/';
+    }
+    return ::mkdir(p.s, 0755) == 0 || errno == EEXIST;
+}
+
+void must_mkdir(Child const& c, char const* path) {
+    if (!mkdir_p(path))
+        fail(c, "mkdir", path);
+}
+
+void must_mount(Child const& c, char const* src, char const* dst, char const* type,
+                unsigned long flags, char const* data) {
+    if (::mount(src, dst, type, flags, data) != 0)
+        fail(c, "mount", dst);
+}
+
+void bind_file(Child const& c, char const* src, char const* dst) {
+    int fd = ::open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0)
+        fail(c, "create", dst);
+    ::close(fd);
+    must_mount(c, src, dst, nullptr, MS_BIND, nullptr);
+}
+
+void bind(Child const& c, LaunchBind const& b) {
+    struct stat st;
+    if (::stat(b.source.c_str(), &st) != 0)
+        fail(c, "bind source", b.source.c_str());
+    if (S_ISDIR(st.st_mode)) {
+        must_mkdir(c, b.target.c_str());
+        must_mount(c, b.source.c_str(), b.target.c_str(), nullptr, MS_BIND | MS_REC, nullptr);
+    } else {
+        Path parent = join(b.target.c_str(), "");
+        if (char* slash = std::strrchr(parent.s, '/'); slash && slash != parent.s)
+            *slash = '\0';
+        must_mkdir(c, parent.s);
+        bind_file(c, b.source.c_str(), b.target.c_str());
+    }
+    if (b.writable)
+        return;
+    struct statvfs vfs;
+    unsigned long keep = 0; // a remount must keep the flags it may not clear (userns)
+    if (::statvfs(b.target.c_str(), &vfs) == 0) {
+        keep |= (vfs.f_flag & ST_NOSUID) ? MS_NOSUID : 0;
+        keep |= (vfs.f_flag & ST_NODEV) ? MS_NODEV : 0;
+        keep |= (vfs.f_flag & ST_NOEXEC) ? MS_NOEXEC : 0;
+    }
+    must_mount(c, nullptr, b.target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | keep,
+               nullptr);
+}
+
+void setup_dev(Child const& c, char const* root) {
+    auto dev = join(root, "/dev");
+    must_mkdir(c, dev.s);
+    must_mount(c, "tmpfs", dev.s, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k");
+    for (char const* name : {"null", "zero", "full", "random", "urandom", "tty"}) {
+        auto host = join("/dev/", name);
+        auto guest = join(dev.s, join("/", name).s);
+        bind_file(c, host.s, guest.s);
+    }
+    auto pts = join(dev.s, "/pts");
+    must_mkdir(c, pts.s);
+    must_mount(c, "devpts", pts.s, "devpts", MS_NOSUID | MS_NOEXEC,
+               "newinstance,ptmxmode=0666,mode=0620");
+    auto shm = join(dev.s, "/shm");
+    must_mkdir(c, shm.s);
+    must_mount(c, "tmpfs", shm.s, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+    struct Link {
+        char const* target;
+        char const* name;
+    };
+    for (auto l : {Link{"pts/ptmx", "/ptmx"}, Link{"/proc/self/fd", "/fd"},
+                   Link{"/proc/self/fd/0", "/stdin"}, Link{"/proc/self/fd/1", "/stdout"},
+                   Link{"/proc/self/fd/2", "/stderr"}}) {
+        if (::symlink(l.target, join(dev.s, l.name).s) != 0)
+            fail(c, "symlink", l.name);
+    }
+}
+
+void loopback_up() {
+    int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return;
+    struct ifreq ifr {};
+    std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+    if (::ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+        ifr.ifr_flags |= IFF_UP;
+        (void)::ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    ::close(s);
+}
+
+// What guest root keeps (the rest leaves the bounding set): no SYS_ADMIN, no MKNOD (host
+// disks), no DAC_READ_SEARCH (open_by_handle_at), no NET_ADMIN, no SYS_MODULE, ...
+constexpr std::array kKeptCaps = {
+    CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_FOWNER,           CAP_FSETID,     CAP_KILL,       CAP_SETGID,
+    CAP_SETUID, CAP_SETPCAP,      CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_AUDIT_WRITE};
+
+void drop_capabilities(Child const& c) {
+    uint64_t keep = 0;
+    for (int cap : kKeptCaps)
+        keep |= uint64_t{1} << cap;
+    for (int cap = 0; cap < 64; ++cap)
+        if (!(keep & (uint64_t{1} << cap)) && ::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 &&
+            errno != EINVAL)
+            fail(c, "PR_CAPBSET_DROP", nullptr);
+    (void)::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct data[2] = {};
+    for (int i = 0; i < 2; ++i) {
+        auto word = static_cast<uint32_t>(keep >> (32 * i));
+        data[i].effective = data[i].permitted = data[i].inheritable = word;
+    }
+    if (::syscall(SYS_capset, &hdr, data) != 0)
+        fail(c, "capset", nullptr);
+}
+
+void exec_init(Child const& c) {
+    char const* prog = c.argv[0];
+    auto argv = const_cast<char* const*>(c.argv);
+    auto env = const_cast<char* const*>(c.env);
+    if (std::strchr(prog, '/')) {
+        ::execve(prog, argv, env);
+        fail(c, "execve", prog);
+    }
+    for (char const* dir :
+         {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}) {
+        auto path = join(dir, join("/", prog).s);
+        ::execve(path.s, argv, env);
+    }
+    errno = ENOENT;
+    fail(c, "execve", prog);
+}
+
+int child_main(void* arg) {
+    auto const& c = *static_cast<Child const*>(arg);
+    auto const& p = *c.plan;
+    char go = 0;
+    if (::read(c.go_fd, &go, 1) != 1)
+        ::_exit(126); // dom0 gave up on this domain
+    ::close(c.go_fd);
+    if (p.user_namespace && (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0))
+        fail(c, "setresuid", "0");
+    char const* root = p.root.c_str();
+    must_mount(c, nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
+    if (::sethostname(p.hostname.data(), p.hostname.size()) != 0)
+        fail(c, "sethostname", p.hostname.c_str());
+    must_mount(c, "overlay", root, "overlay", 0, p.overlay_options.c_str());
+
+    auto rw = join(root, "/rw");
+    auto home = join(root, "/home");
+    must_mkdir(c, rw.s);
+    must_mkdir(c, home.s);
+    if (!p.private_dir.empty()) {
+        must_mount(c, p.private_dir.c_str(), rw.s, nullptr, MS_BIND | MS_REC, nullptr);
+        must_mount(c, join(rw.s, "/home").s, home.s, nullptr, MS_BIND | MS_REC, nullptr);
+    }
+    auto proc = join(root, "/proc");
+    must_mkdir(c, proc.s);
+    must_mount(c, "proc", proc.s, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+    setup_dev(c, root);
+    auto tmp = join(root, "/tmp");
+    must_mkdir(c, tmp.s);
+    must_mount(c, "tmpfs", tmp.s, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+    for (auto const& b : p.binds)
+        bind(c, b);
+
+    if (::chdir(root) != 0)
+        fail(c, "chdir", root);
+    if (::syscall(SYS_pivot_root, ".", ".") != 0)
+        fail(c, "pivot_root", root);
+    if (::umount2(".", MNT_DETACH) != 0)
+        fail(c, "umount old root", nullptr);
+    if (::chdir("/") != 0)
+        fail(c, "chdir", "/");
+    loopback_up();
+
+    int null_fd = ::open("/dev/null", O_RDWR);
+    if (null_fd < 0)
+        fail(c, "open", "/dev/null");
+    int out = p.console_fd >= 0 ? p.console_fd : null_fd;
+    if (::dup2(null_fd, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0)
+        fail(c, "dup2", nullptr);
+    if (::syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+        fail(c, "close_range", nullptr);
+
+    sock_fprog prog{static_cast<unsigned short>(p.seccomp->size()),
+                    const_cast<sock_filter*>(p.seccomp->data())};
+    if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0)
+        fail(c, "seccomp", nullptr);
+    drop_capabilities(c);
+    exec_init(c);
+    return 127;
+}
+
+} // namespace
+
+Result<ChildExit> wait_init(int pidfd, bool block) {
+    siginfo_t si{};
+    int flags = WEXITED | (block ? 0 : WNOHANG);
+    while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &si, flags) != 0) {
+        if (errno != EINTR)
+            return Error::from_errno("waitid", errno);
+    }
+    ChildExit e;
+    if (si.si_pid == 0)
+        return e;
+    e.exited = true;
+    if (si.si_code == CLD_EXITED) {
+        e.code = si.si_status;
+    } else {
+        e.signal = si.si_status;
+        e.code = 128 + si.si_status;
+    }
+    return e;
+}
+
+Result<Launched> launch_domain(LaunchPlan const& plan,
+                               std::function<Result<void>(pid_t)> const& before_start) {
+    if (plan.argv.empty() || !plan.seccomp)
+        return unexpected(Errc::Invalid, "launch: no init argv or seccomp program");
+    std::vector<char const*> argv, env;
+    for (auto const& a : plan.argv)
+        argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    for (auto const& e : plan.env)
+        env.push_back(e.c_str());
+    env.push_back(nullptr);
+
+    auto [go_r, go_w] = TRY(sys::pipe());
+    auto [err_r, err_w] = TRY(sys::pipe());
+    Child child{&plan, go_r.get(), err_w.get(), argv.data(), env.data()};
+
+    std::vector<char> stack(256 * 1024);
+    int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC |
+                CLONE_NEWCGROUP | CLONE_PIDFD | SIGCHLD;
+    if (plan.user_namespace)
+        flags |= CLONE_NEWUSER;
+    int pidfd = -1;
+    pid_t pid = ::clone(child_main, stack.data() + stack.size(), flags, &child, &pidfd);
+    if (pid < 0) {
+        int e = errno;
+        if (e == EPERM || e == EINVAL || e == ENOSPC || e == EUSERS)
+            return Error(Errc::Unsupported,
+                         plan.user_namespace
+                             ? "namespaces unavailable: clone(mnt,pid,net,uts,ipc,cgroup,user)"
+                             : "namespaces unavailable: clone(mnt,pid,net,uts,ipc,cgroup)",
+                         e);
+        return Error::from_errno("clone", e);
+    }
+    Launched launched{pid, UniqueFd(pidfd)};
+    go_r = UniqueFd();
+    err_w = UniqueFd();
+
+    auto abort_child = [&] {
+        ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+        (void)wait_init(pidfd, true);
+    };
+    if (auto r = before_start(pid); !r) {
+        abort_child();
+        return std::move(r).error();
+    }
+    if (auto r = sys::write_all(go_w.get(), std::string_view("g")); !r) {
+        abort_child();
+        return std::move(r).error();
+    }
+    go_w = UniqueFd();
+    auto message = sys::read_to_end(err_r.get(), 4096);
+    if (!message || !message->empty()) {
+        (void)wait_init(pidfd, true);
+        return Error(Errc::System,
+                     "starting domain init: " + (message ? *message : message.error().message()));
+    }
+    return launched;
+}
+
+} // namespace bulkhead::dom0::sandbox

@@ -1,0 +1,59 @@
+// Starts one sandbox domain's init: clone into new namespaces, let dom0 place it in its
+// cgroup (and write its id map), then inside: overlay root, /rw, /home, /proc, /dev, /tmp,
+// binds, pivot_root, hostname, lo up, seccomp, capability drop, exec. Called by
+// SandboxHypervisor::create with a fully prepared plan (no allocation after clone).
+#pragma once
+
+#include <bulkhead/base/result.h>
+#include <bulkhead/base/unique_fd.h>
+
+#include <functional>
+#include <linux/filter.h>
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace bulkhead::dom0::sandbox {
+
+struct LaunchBind {
+    std::string source; // host path
+    std::string target; // absolute path under the new root's mount point
+    bool writable = false;
+};
+
+struct LaunchPlan {
+    std::string root; // mount point for the overlay (on the host, in volatile_dir)
+    std::string overlay_options;
+    std::string private_dir; // empty: disposable
+    std::string hostname;
+    std::vector<LaunchBind> binds;
+    std::vector<std::string> argv;
+    std::vector<std::string> env;
+    std::vector<sock_filter> const* seccomp = nullptr;
+    bool user_namespace = false;
+    int console_fd = -1; // init's stdout and stderr
+};
+
+struct Launched {
+    pid_t pid = -1;
+    UniqueFd pidfd;
+};
+
+// before_start runs in dom0 once the child exists and before it does anything (cgroup,
+// id maps). Errc::Unsupported when the kernel refuses the namespaces.
+Result<Launched> launch_domain(LaunchPlan const& plan,
+                               std::function<Result<void>(pid_t)> const& before_start);
+
+} // namespace bulkhead::dom0::sandbox
+
+namespace bulkhead::dom0::sandbox {
+
+struct ChildExit {
+    bool exited = false; // false: still running (only when not blocking)
+    int code = 0;        // CLD_EXITED: the exit code; else 128 + signal
+    int signal = 0;      // 0 when it exited normally
+};
+// waitid(P_PIDFD): reaps the domain's init.
+Result<ChildExit> wait_init(int pidfd, bool block);
+
+} // namespace bulkhead::dom0::sandbox

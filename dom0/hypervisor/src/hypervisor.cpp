@@ -1,0 +1,29 @@
+#include <bulkhead/dom0/hypervisor/hypervisor.h>
+
+namespace bulkhead::dom0 {
+
+std::string_view to_string(PowerState state) {
+    switch (state) {
+    case PowerState::Running:
+        return "running";
+    case PowerState::Paused:
+        return "paused";
+    case PowerState::Stopping:
+        return "stopping";
+    }
+    return "unknown";
+}
+
+std::string_view to_string(HypervisorEvent::Kind kind) {
+    switch (kind) {
+    case HypervisorEvent::Kind::Exited:
+        return "exited";
+    case HypervisorEvent::Kind::Crashed:
+        return "crashed";
+    case HypervisorEvent::Kind::Destroyed:
+        return "destroyed";
+    }
+    return "unknown";
+}
+
+} // namespace bulkhead::dom0
