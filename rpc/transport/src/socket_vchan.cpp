@@ -17,10 +17,6 @@ bool would_block(Error const& e) {
     return e.code() == Errc::System && (e.sys_errno() == EAGAIN || e.sys_errno() == EWOULDBLOCK);
 }
 
-bool peer_gone(Error const& e) {
-    return e.code() == Errc::System && (e.sys_errno() == EPIPE || e.sys_errno() == ECONNRESET);
-}
-
 class SocketListener final : public Listener {
 public:
     SocketListener(UniqueFd fd, std::string path, DomainId peer, Port port)
@@ -75,7 +71,7 @@ Result<size_t> SocketChannel::read(std::span<std::byte> buf) {
     if (!n) {
         if (would_block(n.error()))
             return size_t(0);
-        if (peer_gone(n.error()))
+        if (n.error().code() == Errc::Closed)
             return unexpected(Errc::Closed, "socket vchan: peer reset");
         return std::move(n).error();
     }
@@ -91,7 +87,7 @@ Result<size_t> SocketChannel::write(std::span<std::byte const> buf) {
     if (!n) {
         if (would_block(n.error()))
             return size_t(0);
-        if (peer_gone(n.error()))
+        if (n.error().code() == Errc::Closed)
             return unexpected(Errc::Closed, "socket vchan: peer closed");
         return std::move(n).error();
     }
@@ -104,7 +100,9 @@ uint32_t SocketChannel::watch_events(WantWrite want) const {
 
 SocketTransport::SocketTransport(std::string dir, DomainId local)
     : m_dir(std::move(dir))
-    , m_local(local) {}
+    , m_local(local) {
+    sys::ignore_sigpipe(); // a peer that goes away must be Errc::Closed, not a signal
+}
 
 Result<SocketTransport> SocketTransport::from_env() {
     auto dir = sys::getenv_or("VCHAN_SOCKET_DIR", "/var/run/vchan");
@@ -143,8 +141,7 @@ Result<std::unique_ptr<Channel>> SocketTransport::connect(DomainId peer, Port po
                 std::make_unique<SocketChannel>(std::move(*fd), peer, port));
         }
         int e = fd.error().sys_errno();
-        bool retry =
-            fd.error().code() == Errc::System && (e == ENOENT || e == ECONNREFUSED || e == EAGAIN);
+        bool retry = e == ENOENT || e == ECONNREFUSED || e == EAGAIN;
         if (!retry)
             return std::move(fd).error().prefix("socket vchan");
         if (sys::now() >= deadline)

@@ -31,7 +31,8 @@ private:
 
 class SocketTransport final : public Transport {
 public:
-    // dir = socket directory, local = this domain's id.
+    // dir = socket directory, local = this domain's id. Ignores SIGPIPE process-wide so a
+    // vanished peer shows up as Errc::Closed.
     SocketTransport(std::string dir, DomainId local);
     // From the environment, as libvchan-socket: VCHAN_SOCKET_DIR (default /var/run/vchan)
     // and VCHAN_DOMAIN (required: Errc::Invalid when missing or not a number).
