@@ -34,7 +34,7 @@ Result<uint64_t> read_u64(std::string const& path) {
 Result<CgroupVersion> DomainCgroup::detect() {
     auto controllers = sys::read_file(std::string(kRoot) + "/cgroup.controllers", 4096);
     if (controllers) {
-        auto names = text::split_ws(*controllers);
+        auto names = text::split_ws(text::trim(*controllers));
         bool memory = false, pids = false;
         for (auto const& n : names) {
             memory |= n == "memory";
@@ -97,7 +97,7 @@ Result<void> DomainCgroup::kill_all() {
     if (m_version == CgroupVersion::V2)
         return write_knob(dir(nullptr) + "/cgroup.kill", "1");
     auto procs = TRY(sys::read_file(dir("freezer") + "/cgroup.procs"));
-    for (auto const& p : text::split_ws(procs))
+    for (auto const& p : text::split(procs, '\n'))
         if (auto pid = text::parse_u64(p))
             (void)sys::kill(static_cast<pid_t>(*pid), SIGKILL); // ESRCH: already gone
     return freeze(false); // v1 frozen tasks die only once thawed

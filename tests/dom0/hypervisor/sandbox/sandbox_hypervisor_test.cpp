@@ -1,0 +1,157 @@
+// The sandbox backend: the generic contract suite plus sandbox-only checks (pids limit,
+// crash reporting, refusal without root). Needs root, like the backend.
+#include "hypervisor_contract.h"
+
+#include <bulkhead/base/sys/fd.h>
+#include <bulkhead/base/sys/proc.h>
+#include <bulkhead/dom0/hypervisor/sandbox/sandbox_hypervisor.h>
+#include <bulkhead/templates/template_store.h>
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+using namespace bulkhead;
+using namespace bulkhead::dom0;
+using contract::Storage;
+
+namespace {
+
+// A temp dir with the 3-layer fixture template, private/ and volatile/ areas.
+struct Fixture {
+    std::string base;
+    std::vector<std::string> layers;
+    std::string probe_dir;
+
+    Fixture() {
+        base = sys::make_temp_dir("/tmp/bulkhead-sandbox-test-").value();
+        templates::TemplateStore store(base + "/store");
+        REQUIRE(store.create_busybox("fixture").has_value());
+        sys::mkdir_p(base + "/stage/a/etc").value();
+        sys::write_file_atomic(base + "/stage/a/etc/layer-a", "a2\n").value();
+        sys::write_file_atomic(base + "/stage/a/etc/layer-b", "b2\n").value();
+        sys::mkdir_p(base + "/stage/b/etc").value();
+        sys::write_file_atomic(base + "/stage/b/etc/layer-b", "b3\n").value();
+        REQUIRE(store.add_layer("fixture", "a", base + "/stage/a").has_value());
+        REQUIRE(store.add_layer("fixture", "b", base + "/stage/b").has_value());
+        layers = store.layers("fixture").value();
+        sys::write_file_atomic(base + "/host-marker", "host\n").value();
+        auto build = sys::getenv("BULKHEAD_BUILD_DIR");
+        REQUIRE(build.has_value()); // set by CTest
+        probe_dir = *build + "/bin/tests/probe";
+        REQUIRE(sys::exists(probe_dir + "/syscall_probe"));
+    }
+    ~Fixture() { (void)sys::remove_tree(base); }
+
+    DomainSpec spec(std::string const& name, std::string const& script, Storage storage) const {
+        DomainSpec s;
+        s.name = name;
+        s.layers = layers;
+        s.volatile_dir = base + "/volatile/" + name;
+        if (storage == Storage::Private)
+            s.private_dir = base + "/private/" + name;
+        s.memory_mib = 256;
+        s.init_argv = {"/bin/sh", "-c", script};
+        s.binds.push_back({probe_dir, "/probe", false});
+        return s;
+    }
+    std::optional<std::string> read_private(std::string const& name,
+                                            std::string const& path) const {
+        auto r = sys::read_file(base + "/private/" + name + "/" + path);
+        if (!r)
+            return std::nullopt;
+        return *r;
+    }
+};
+
+std::vector<HypervisorEvent> wait_event(Hypervisor& hv, DomId id) {
+    for (int i = 0; i < 100; ++i) {
+        pollfd p{hv.event_fd(), POLLIN, 0};
+        ::poll(&p, 1, 100);
+        auto events = hv.take_events().value();
+        std::vector<HypervisorEvent> mine;
+        for (auto const& e : events)
+            if (e.id == id)
+                mine.push_back(e);
+        if (!mine.empty())
+            return mine;
+    }
+    return {};
+}
+
+} // namespace
+
+TEST_CASE("sandbox backend passes the Hypervisor contract", "[sandbox][contract]") {
+    Fixture fx;
+    SandboxHypervisor hv;
+    contract::ContractEnv env;
+    env.spec = [&](auto const& n, auto const& s, Storage st) { return fx.spec(n, s, st); };
+    env.read_private = [&](auto const& n, auto const& p) { return fx.read_private(n, p); };
+    env.memory_limit_mib = [&](DomId id) -> Result<uint64_t> {
+        auto l = TRY(hv.limits(id));
+        return l.memory_max_bytes >> 20;
+    };
+    env.host_marker = fx.base + "/host-marker";
+    env.syscall_probe = "/probe/syscall_probe";
+    contract::run_hypervisor_contract(hv, env);
+}
+
+TEST_CASE("the probe is allowed keyctl outside the sandbox", "[sandbox]") {
+    Fixture fx; // so a seccomp EPERM inside really comes from the filter
+    auto out = sys::run({fx.probe_dir + "/syscall_probe"}).value();
+    CHECK(out.out.find("keyctl 0\n") != std::string::npos);
+}
+
+TEST_CASE("sandbox pids limit holds inside the guest", "[sandbox]") {
+    Fixture fx;
+    SandboxOptions opts;
+    opts.pids_max = 32;
+    SandboxHypervisor hv(opts);
+    auto id = hv.create(fx.spec("pids",
+                                "(for i in $(seq 60); do sleep 30 & done) 2>/dev/null;"
+                                "set -- /proc/[0-9]*; echo $# > /rw/n; exit 0",
+                                Storage::Private));
+    REQUIRE(id.has_value());
+    CHECK(hv.limits(*id)->pids_max == 32);
+    auto events = wait_event(hv, *id);
+    REQUIRE(events.size() == 1);
+    auto n = fx.read_private("pids", "n");
+    REQUIRE(n.has_value());
+    auto count = std::stoul(*n);
+    CHECK(count <= 32);
+    CHECK(count >= 10);
+}
+
+TEST_CASE("init killed from outside is reported as Crashed once", "[sandbox]") {
+    Fixture fx;
+    SandboxHypervisor hv;
+    auto id = hv.create(fx.spec("crash", "sleep 1000", Storage::Disposable));
+    REQUIRE(id.has_value());
+    REQUIRE(sys::kill(hv.init_pid(*id).value(), SIGKILL).has_value());
+    auto events = wait_event(hv, *id);
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].kind == HypervisorEvent::Kind::Crashed);
+    CHECK(events[0].exit_code == 128 + SIGKILL);
+    CHECK(!sys::exists(fx.base + "/volatile/crash/upper")); // wiped
+}
+
+TEST_CASE("without root create() is Unsupported, naming what is missing", "[sandbox]") {
+    Fixture fx;
+    auto spec = fx.spec("noroot", "true", Storage::Disposable);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        if (::setresuid(65534, 65534, 65534) != 0)
+            ::_exit(2);
+        SandboxHypervisor hv;
+        auto r = hv.create(spec);
+        bool ok = !r && r.error().code() == Errc::Unsupported &&
+                  r.error().message().find("root") != std::string::npos;
+        ::_exit(ok ? 0 : 1);
+    }
+    REQUIRE(pid > 0);
+    auto status = sys::waitpid(pid).value();
+    CHECK(status.code == 0);
+}
