@@ -8,6 +8,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -214,6 +215,18 @@ Result<std::string> self_exe_dir() {
     auto exe = TRY(readlink("/proc/self/exe"));
     auto slash = exe.rfind('/');
     return exe.substr(0, slash == std::string::npos ? 0 : slash);
+}
+
+Result<std::optional<gid_t>> lookup_group(std::string const& name) {
+    struct group gr {};
+    struct group* out = nullptr;
+    std::vector<char> buf(16384);
+    int rc = ::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &out);
+    if (rc != 0 && rc != ENOENT && rc != ESRCH)
+        return Error::from_errno("getgrnam_r", rc);
+    if (!out)
+        return std::optional<gid_t>();
+    return std::optional<gid_t>(out->gr_gid);
 }
 
 } // namespace bulkhead::sys

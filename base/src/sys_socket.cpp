@@ -81,6 +81,12 @@ Result<void> shutdown_write(int fd) {
     return {};
 }
 
+Result<void> shutdown_both(int fd) {
+    if (::shutdown(fd, SHUT_RDWR) < 0 && errno != ENOTCONN)
+        return Error::from_errno("shutdown", errno);
+    return {};
+}
+
 Result<void> send_fd(int sock, int fd, std::string_view payload) {
     char byte = 0;
     iovec iov{payload.empty() ? &byte : const_cast<char*>(payload.data()),

@@ -48,6 +48,9 @@ Result<void> pidfd_send_signal(int pidfd, int sig);
 std::optional<std::string> getenv(char const* name);
 std::string getenv_or(char const* name, std::string fallback);
 
+// The gid of a group by name (getgrnam_r); nullopt when there is no such group.
+Result<std::optional<gid_t>> lookup_group(std::string const& name);
+
 // Monotonic clock.
 inline std::chrono::steady_clock::time_point now() { return std::chrono::steady_clock::now(); }
 

@@ -27,6 +27,8 @@ Result<UniqueFd> accept(int listen_fd, int flags = SOCK_CLOEXEC);
 Result<std::pair<UniqueFd, UniqueFd>> socketpair(int type = SOCK_STREAM | SOCK_CLOEXEC);
 Result<PeerCred> peer_cred(int fd);
 Result<void> shutdown_write(int fd);
+// Shuts both directions: wakes a thread blocked reading the socket (ENOTCONN is fine).
+Result<void> shutdown_both(int fd);
 // One descriptor passed with SCM_RIGHTS beside a small payload.
 Result<void> send_fd(int sock, int fd, std::string_view payload);
 Result<std::pair<UniqueFd, std::string>> recv_fd(int sock, size_t max_payload = 4096);
