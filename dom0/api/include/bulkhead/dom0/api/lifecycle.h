@@ -1,0 +1,28 @@
+// Lifecycle: what the admin API asks of the daemon for power operations. Implemented by
+// the daemon (dom0/daemon); the API server calls it from its client threads.
+// Names passed in have been checked to exist in the store.
+#pragma once
+
+#include <bulkhead/base/result.h>
+
+#include <chrono>
+#include <string>
+
+namespace bulkhead::dom0 {
+
+class Lifecycle {
+public:
+    virtual ~Lifecycle() = default;
+    // All thread-safe; may block until done. Power state names as Qubes: Halted,
+    // Transient, Running, Paused, Halting, Dying.
+    virtual Result<void> start(std::string const& name) = 0;
+    virtual Result<void> shutdown(std::string const& name, bool wait,
+                                  std::chrono::seconds timeout) = 0;
+    virtual Result<void> kill(std::string const& name) = 0;
+    virtual Result<void> pause(std::string const& name) = 0;
+    virtual Result<void> unpause(std::string const& name) = 0;
+    virtual std::string power_state(std::string const& name) = 0;
+    virtual Result<void> before_remove(std::string const& name) = 0; // wipes volumes
+};
+
+} // namespace bulkhead::dom0
