@@ -245,6 +245,12 @@ Result<void> symlink(std::string const& target, std::string const& link) {
     return {};
 }
 
+Result<void> link(std::string const& from, std::string const& to) {
+    if (::link(from.c_str(), to.c_str()) < 0)
+        return err("link", to);
+    return {};
+}
+
 Result<std::string> readlink(std::string const& path) {
     char buf[PATH_MAX];
     ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);

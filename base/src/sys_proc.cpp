@@ -211,6 +211,31 @@ std::string getenv_or(char const* name, std::string fallback) {
 
 void ignore_sigpipe() { ::signal(SIGPIPE, SIG_IGN); }
 
+namespace {
+sigset_t make_set(std::initializer_list<int> signals) {
+    sigset_t set;
+    sigemptyset(&set);
+    for (int s : signals)
+        sigaddset(&set, s);
+    return set;
+}
+} // namespace
+
+Result<void> block_signals(std::initializer_list<int> signals) {
+    auto set = make_set(signals);
+    if (int rc = ::pthread_sigmask(SIG_BLOCK, &set, nullptr); rc != 0)
+        return Error::from_errno("pthread_sigmask", rc);
+    return {};
+}
+
+Result<int> wait_signal(std::initializer_list<int> signals) {
+    auto set = make_set(signals);
+    int sig = 0;
+    if (int rc = ::sigwait(&set, &sig); rc != 0)
+        return Error::from_errno("sigwait", rc);
+    return sig;
+}
+
 Result<std::string> self_exe_dir() {
     auto exe = TRY(readlink("/proc/self/exe"));
     auto slash = exe.rfind('/');

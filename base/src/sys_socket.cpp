@@ -111,6 +111,13 @@ Result<void> send_fd(int sock, int fd, std::string_view payload) {
 }
 
 Result<std::pair<UniqueFd, std::string>> recv_fd(int sock, size_t max_payload) {
+    auto r = TRY(recv_maybe_fd(sock, max_payload));
+    if (!r.first)
+        return unexpected(Errc::Protocol, "recvmsg: no descriptor passed");
+    return r;
+}
+
+Result<std::pair<UniqueFd, std::string>> recv_maybe_fd(int sock, size_t max_payload) {
     std::string payload(max_payload, '\0');
     iovec iov{payload.data(), payload.size()};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)] = {};
@@ -141,8 +148,6 @@ Result<std::pair<UniqueFd, std::string>> recv_fd(int sock, size_t max_payload) {
                 ::close(fd); // only one descriptor is expected; close extras
         }
     }
-    if (!got)
-        return unexpected(Errc::Protocol, "recvmsg: no descriptor passed");
     payload.resize(size_t(n));
     return std::pair{std::move(got), std::move(payload)};
 }

@@ -49,6 +49,7 @@ Result<void> rename(std::string const& from, std::string const& to);
 Result<void> chmod(std::string const& path, mode_t mode);
 Result<void> chown(std::string const& path, uid_t uid, gid_t gid);
 Result<void> symlink(std::string const& target, std::string const& link);
+Result<void> link(std::string const& from, std::string const& to); // hard link
 Result<std::string> readlink(std::string const& path);
 Result<void> fsync(int fd);
 Result<void> ftruncate(int fd, off_t size);

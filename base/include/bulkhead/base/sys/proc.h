@@ -1,6 +1,8 @@
 // Processes, signals, time and environment, wrapped once.
 #pragma once
 
+#include <initializer_list>
+
 #include <bulkhead/base/result.h>
 #include <bulkhead/base/unique_fd.h>
 
@@ -56,6 +58,10 @@ inline std::chrono::steady_clock::time_point now() { return std::chrono::steady_
 
 // Ignores SIGPIPE process-wide (writes return EPIPE instead).
 void ignore_sigpipe();
+// Blocks these signals in the calling thread (and threads it creates later).
+Result<void> block_signals(std::initializer_list<int> signals);
+// Waits for one of the (blocked) signals; returns its number.
+Result<int> wait_signal(std::initializer_list<int> signals);
 
 // Path of the running executable's directory (readlink /proc/self/exe).
 Result<std::string> self_exe_dir();

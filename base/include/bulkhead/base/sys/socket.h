@@ -32,5 +32,7 @@ Result<void> shutdown_both(int fd);
 // One descriptor passed with SCM_RIGHTS beside a small payload.
 Result<void> send_fd(int sock, int fd, std::string_view payload);
 Result<std::pair<UniqueFd, std::string>> recv_fd(int sock, size_t max_payload = 4096);
+// As recv_fd, but a message without a descriptor is not an error (the fd is invalid then).
+Result<std::pair<UniqueFd, std::string>> recv_maybe_fd(int sock, size_t max_payload = 4096);
 
 } // namespace bulkhead::sys

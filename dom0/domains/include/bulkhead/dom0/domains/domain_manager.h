@@ -1,0 +1,84 @@
+// DomainManager: runs domains. Owns the running set (name ↔ id ↔ state), starts domains
+// through the Hypervisor from a StartConfig, waits for their agent through the AgentHub,
+// and reacts to hypervisor events (cleanup, disposable removal, template layer commit).
+// Thread-safe: the admin API's threads and the broker call it; the daemon's event loop
+// feeds it hypervisor events (on_hypervisor_events). Blocking calls never run on the loop.
+// Trusts dom0 only.
+//
+// Power states as Qubes names them:
+//   Halted ──start──▶ Transient ──agent HELLO──▶ Running ◀─pause/unpause─▶ Paused
+//   Running ──shutdown──▶ Halting ──exit event──▶ Halted      any ──kill──▶ Halted
+#pragma once
+
+#include <bulkhead/base/result.h>
+#include <bulkhead/dom0/domains/agent_hub.h>
+#include <bulkhead/dom0/domains/layout.h>
+#include <bulkhead/dom0/domains/start_config.h>
+#include <bulkhead/dom0/hypervisor/hypervisor.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bulkhead::dom0 {
+
+class DomainManager {
+public:
+    DomainManager(Hypervisor& hv, ConfigSource& config, AgentHub& hub, Layout layout,
+                  std::string agent_dir);
+    ~DomainManager();
+    DomainManager(DomainManager const&) = delete;
+
+    // Starts a halted domain and waits until its agent answered (Running), or fails and
+    // leaves it Halted. Starting a running domain succeeds at once; a Transient one waits.
+    Result<DomId> start(std::string const& name);
+    Result<void> shutdown(std::string const& name, bool wait, std::chrono::seconds timeout);
+    Result<void> kill(std::string const& name);
+    Result<void> pause(std::string const& name);
+    Result<void> unpause(std::string const& name);
+    // Halted, Transient, Running, Paused, Halting.
+    std::string power_state(std::string const& name) const;
+    std::optional<DomId> running_id(std::string const& name) const; // Running or Paused
+    std::optional<std::string> name_of(DomId id) const;
+    std::vector<std::string> running_names() const;
+    // Removes the domain's volumes (it must be halted).
+    Result<void> wipe(std::string const& name);
+    // Stops everything (daemon exit): shutdown, then kill what is left after timeout.
+    void shutdown_all(std::chrono::seconds timeout);
+
+    // Event loop: drain the hypervisor's events (watch hv.event_fd()).
+    void on_hypervisor_events();
+    // The agent's control connection of a running domain died: kill it (fail closed).
+    void on_agent_lost(std::string const& name);
+
+private:
+    enum class State { Transient, Running, Paused, Halting };
+    struct Live {
+        DomId id = 0;
+        State state = State::Transient;
+        StartConfig config;
+    };
+
+    Result<DomainSpec> make_spec(StartConfig const& cfg);
+    void cleanup_locked(std::string const& name, Live const& live, bool clean_exit,
+                        std::unique_lock<std::mutex>& lock);
+    Result<void> commit_template(StartConfig const& cfg);
+    std::string upper_dir(std::string const& name) const;
+
+    Hypervisor& m_hv;
+    ConfigSource& m_config;
+    AgentHub& m_hub;
+    Layout m_layout;
+    std::string m_agent_dir;
+    mutable std::mutex m_mutex;
+    std::condition_variable m_changed;
+    std::map<std::string, Live> m_live;
+    std::map<DomId, std::string> m_by_id;
+};
+
+} // namespace bulkhead::dom0
