@@ -78,6 +78,8 @@ Result<std::string_view> tail_string(std::span<std::byte const> rest, std::strin
 
 template <typename Exec>
 Result<Exec> decode_exec(std::span<std::byte const> p) {
+    if (p.size() < exec_params_size)
+        return bad("exec_params shorter than 8 bytes");
     auto cmdline = TRY(tail_string(p.subspan(exec_params_size), "command line"));
     auto colon = cmdline.find(':');
     if (colon == std::string_view::npos)

@@ -1,0 +1,11 @@
+// Fuzz target qrexec_connection_terminated: MSG_CONNECTION_TERMINATED: exec_params, exactly 8
+// bytes. Input: one frame (header + payload); the header's type is forced (see qrexec_fuzz.h).
+#include "qrexec_fuzz.h"
+
+using namespace bulkhead::rpc::qrexec;
+using namespace bulkhead::rpc::qrexec::fuzz;
+
+extern "C" int LLVMFuzzerTestOneInput(uint8_t const* data, size_t size) {
+    one_frame(MsgType::ConnectionTerminated, protocol_version, data, size);
+    return 0;
+}
