@@ -1,6 +1,14 @@
-// evaluate(): first matching rule wins; no match denies. Qubes 4.2 semantics for target
-// resolution (@dispvm via the source's default_dispvm, target= redirects) and for the set
-// of targets an `ask` offers (every target the service's rules would allow or ask for).
+// evaluate(): first matching rule wins; no match denies. Qubes 4.2 semantics:
+// - the requested target is normalised first (dom0 → @adminvm; a name, uuid or @dispvm:X
+//   that does not exist is treated as @default, so a caller cannot probe for domains);
+// - @anyvm, @tag: and @type: never match dom0; @dispvm:X / @dispvm:@tag:T also match a
+//   plain @dispvm request whose source's default_dispvm is X (or is tagged T);
+// - allow hands qrexec the resolved target (target= redirect, @dispvm → @dispvm:<source's
+//   default_dispvm>, @adminvm → dom0); autostart=no denies when the target is not running;
+// - ask offers every target that the service's rules (for this source and argument) would
+//   allow or ask for, later deny rules removing earlier ones, with target= redirects taken
+//   as given; @dispvm is resolved at the end, internal domains are never offered, and
+//   autostart=no offers running domains only. default_target= preselects, nothing else does.
 #include <bulkhead/policy/evaluate.h>
 
 #include <algorithm>
@@ -14,47 +22,96 @@ enum class IntendedKind { Default, AdminVM, DispVM, DispVMTemplate, Domain };
 
 struct Intended {
     IntendedKind kind = IntendedKind::Default;
-    DomainInfo const* dom = nullptr; // Domain: the domain; DispVMTemplate: the template
+    // Domain: the domain; DispVMTemplate: the template; AdminVM: dom0's entry (may be null).
+    DomainInfo const* dom = nullptr;
 };
 
+constexpr std::string_view kDispPrefix = "@dispvm:";
+
+bool is_admin(DomainInfo const& d) {
+    return d.type == DomainType::AdminVM;
+}
+
+bool is_running(DomainInfo const& d) {
+    return is_admin(d) || d.power_state == "Running";
+}
+
+// The template a plain @dispvm from `src` would use, or nullptr when it has none.
+DomainInfo const* default_dispvm(DomainInfo const& src, SystemInfo const& info) {
+    if (!src.default_dispvm)
+        return nullptr;
+    auto const* d = info.find(*src.default_dispvm);
+    return d && d->template_for_dispvms ? d : nullptr;
+}
+
 bool match_source(Token const& t, DomainInfo const& src, SystemInfo const& info) {
-    bool admin = src.type == DomainType::AdminVM;
+    bool admin = is_admin(src);
     switch (t.kind) {
-    case TokenKind::AnyVM: return !admin;
-    case TokenKind::AdminVM: return admin;
-    case TokenKind::DispVMTemplate:
-        return src.type == DomainType::DispVM && src.default_dispvm && *src.default_dispvm == t.value;
+    case TokenKind::AnyVM:
+        return !admin;
+    case TokenKind::AdminVM:
+        return admin;
+    case TokenKind::DispVMTemplate: // a disposable of that template
+        return src.type == DomainType::DispVM && src.default_dispvm &&
+               *src.default_dispvm == t.value;
     case TokenKind::DispVMTag: {
         if (src.type != DomainType::DispVM || !src.default_dispvm)
             return false;
         auto const* tpl = info.find(*src.default_dispvm);
         return tpl && tpl->has_tag(t.value);
     }
-    case TokenKind::Tag: return src.has_tag(t.value);
-    case TokenKind::Type: return domain_type_name(src.type) == t.value;
-    case TokenKind::Uuid: return !src.uuid.empty() && src.uuid == t.value;
-    case TokenKind::Name: return src.name == t.value;
+    case TokenKind::Tag:
+        return !admin && src.has_tag(t.value);
+    case TokenKind::Type:
+        return !admin && domain_type_name(src.type) == t.value;
+    case TokenKind::Uuid:
+        return !src.uuid.empty() && src.uuid == t.value;
+    case TokenKind::Name:
+        return src.name == t.value;
     case TokenKind::Default:
-    case TokenKind::DispVM: return false;
+    case TokenKind::DispVM:
+        return false;
     }
     return false;
 }
 
-bool match_target(Token const& t, Intended const& it) {
+bool match_target(Token const& t, Intended const& it, DomainInfo const& src,
+                  SystemInfo const& info) {
     bool dom = it.kind == IntendedKind::Domain;
     switch (t.kind) {
-    case TokenKind::AnyVM: return it.kind != IntendedKind::AdminVM;
-    case TokenKind::AdminVM: return it.kind == IntendedKind::AdminVM;
-    case TokenKind::Default: return it.kind == IntendedKind::Default;
-    case TokenKind::DispVM: return it.kind == IntendedKind::DispVM;
+    case TokenKind::AnyVM:
+        return it.kind != IntendedKind::AdminVM;
+    case TokenKind::AdminVM:
+        return it.kind == IntendedKind::AdminVM;
+    case TokenKind::Default:
+        return it.kind == IntendedKind::Default;
+    case TokenKind::DispVM:
+        return it.kind == IntendedKind::DispVM;
     case TokenKind::DispVMTemplate:
-        return it.kind == IntendedKind::DispVMTemplate && it.dom->name == t.value;
+        if (it.kind == IntendedKind::DispVMTemplate)
+            return it.dom->name == t.value;
+        if (it.kind == IntendedKind::DispVM) {
+            auto const* tpl = default_dispvm(src, info);
+            return tpl && tpl->name == t.value;
+        }
+        return false;
     case TokenKind::DispVMTag:
-        return it.kind == IntendedKind::DispVMTemplate && it.dom->has_tag(t.value);
-    case TokenKind::Tag: return dom && it.dom->has_tag(t.value);
-    case TokenKind::Type: return dom && domain_type_name(it.dom->type) == t.value;
-    case TokenKind::Uuid: return dom && !it.dom->uuid.empty() && it.dom->uuid == t.value;
-    case TokenKind::Name: return dom && it.dom->name == t.value;
+        if (it.kind == IntendedKind::DispVMTemplate)
+            return it.dom->has_tag(t.value);
+        if (it.kind == IntendedKind::DispVM) {
+            auto const* tpl = default_dispvm(src, info);
+            return tpl && tpl->has_tag(t.value);
+        }
+        return false;
+    case TokenKind::Tag:
+        return dom && it.dom->has_tag(t.value);
+    case TokenKind::Type:
+        return dom && domain_type_name(it.dom->type) == t.value;
+    case TokenKind::Uuid:
+        return (dom || it.kind == IntendedKind::AdminVM) && it.dom && !it.dom->uuid.empty() &&
+               it.dom->uuid == t.value;
+    case TokenKind::Name:
+        return dom && it.dom->name == t.value;
     }
     return false;
 }
@@ -63,210 +120,251 @@ bool match_argument(Rule const& r, Request const& req) {
     return !r.argument || *r.argument == req.argument;
 }
 
-// The request's target as Qubes' IntendedTarget; nullopt = invalid (deny).
-std::optional<Intended> intended(std::string_view t, SystemInfo const& info) {
+Intended domain_target(DomainInfo const* d) {
+    Intended it;
+    if (!d)
+        return it; // unknown: @default
+    it.kind = is_admin(*d) ? IntendedKind::AdminVM : IntendedKind::Domain;
+    it.dom = d;
+    return it;
+}
+
+// The request's target, normalised. Anything invalid or unknown becomes @default.
+Intended intended(std::string_view t, SystemInfo const& info) {
     Intended it;
     if (t.empty() || t == "@default")
         return it;
     if (t == "dom0" || t == "@adminvm") {
         it.kind = IntendedKind::AdminVM;
+        it.dom = info.find("dom0");
         return it;
     }
     if (t == "@dispvm") {
         it.kind = IntendedKind::DispVM;
         return it;
     }
-    if (t.substr(0, 8) == "@dispvm:") {
-        auto const* d = info.find(t.substr(8));
-        if (!d || !d->template_for_dispvms)
-            return std::nullopt;
-        it.kind = IntendedKind::DispVMTemplate;
-        it.dom = d;
+    if (t.substr(0, kDispPrefix.size()) == kDispPrefix) {
+        auto const* d = info.find(t.substr(kDispPrefix.size()));
+        if (d && d->template_for_dispvms && !is_admin(*d)) {
+            it.kind = IntendedKind::DispVMTemplate;
+            it.dom = d;
+        }
         return it;
     }
-    DomainInfo const* d = nullptr;
     if (t.substr(0, 5) == "uuid:")
-        d = info.find_uuid(t.substr(5));
-    else if (t[0] != '@')
-        d = info.find(t);
-    if (!d)
-        return std::nullopt;
-    if (d->type == DomainType::AdminVM) {
-        it.kind = IntendedKind::AdminVM;
+        return domain_target(info.find_uuid(t.substr(5)));
+    if (t[0] == '@')
         return it;
-    }
-    it.kind = IntendedKind::Domain;
-    it.dom = d;
-    return it;
+    return domain_target(info.find(t));
 }
 
-std::optional<std::string> source_dispvm(DomainInfo const& src, SystemInfo const& info) {
-    if (!src.default_dispvm)
-        return std::nullopt;
-    auto const* d = info.find(*src.default_dispvm);
-    if (!d || !d->template_for_dispvms)
-        return std::nullopt;
-    return "@dispvm:" + d->name;
-}
-
-// A single concrete target named by a redirect/default_target token; nullopt if none.
-std::optional<std::string> resolve_token(Token const& t, DomainInfo const& src,
-                                         SystemInfo const& info) {
-    switch (t.kind) {
-    case TokenKind::AdminVM: return std::string("dom0");
-    case TokenKind::DispVM: return source_dispvm(src, info);
-    case TokenKind::DispVMTemplate: {
-        auto const* d = info.find(t.value);
-        if (!d || !d->template_for_dispvms)
-            return std::nullopt;
-        return "@dispvm:" + d->name;
-    }
-    case TokenKind::Name: {
-        auto const* d = info.find(t.value);
-        if (!d)
-            return std::nullopt;
-        return d->type == DomainType::AdminVM ? std::string("dom0") : d->name;
-    }
-    case TokenKind::Uuid: {
-        auto const* d = info.find_uuid(t.value);
-        if (!d)
-            return std::nullopt;
-        return d->type == DomainType::AdminVM ? std::string("dom0") : d->name;
-    }
-    default: return std::nullopt;
-    }
-}
-
-std::string intended_text(Intended const& it, DomainInfo const& src, SystemInfo const& info) {
-    switch (it.kind) {
-    case IntendedKind::AdminVM: return "dom0";
-    case IntendedKind::DispVM: return source_dispvm(src, info).value_or("");
-    case IntendedKind::DispVMTemplate: return "@dispvm:" + it.dom->name;
-    case IntendedKind::Domain: return it.dom->name;
-    case IntendedKind::Default: return "";
-    }
-    return "";
-}
-
-// Every concrete target a rule's target token stands for (Qubes' expand()).
-void expand(Token const& t, DomainInfo const& src, SystemInfo const& info,
-            std::vector<std::string>& out) {
+// Every target a token stands for, as Qubes' expand(): domain names, "@adminvm",
+// "@dispvm" (resolved later) and "@dispvm:TEMPLATE".
+void expand(Token const& t, SystemInfo const& info, std::vector<std::string>& out) {
+    auto named = [&](DomainInfo const* d) {
+        if (d)
+            out.push_back(is_admin(*d) ? std::string("@adminvm") : d->name);
+    };
     switch (t.kind) {
     case TokenKind::AnyVM:
         for (auto const& d : info.domains()) {
-            if (d.type != DomainType::AdminVM)
-                out.push_back(d.name);
+            if (is_admin(d))
+                continue;
+            out.push_back(d.name);
             if (d.template_for_dispvms)
-                out.push_back("@dispvm:" + d.name);
+                out.push_back(std::string(kDispPrefix) + d.name);
         }
-        if (auto dv = source_dispvm(src, info))
-            out.push_back(*dv);
+        out.push_back("@dispvm");
         return;
+    case TokenKind::AdminVM:
+        out.push_back("@adminvm");
+        return;
+    case TokenKind::Default:
+        return;
+    case TokenKind::DispVM:
+        out.push_back("@dispvm");
+        return;
+    case TokenKind::DispVMTemplate: {
+        auto const* d = info.find(t.value);
+        if (d && d->template_for_dispvms && !is_admin(*d))
+            out.push_back(std::string(kDispPrefix) + d->name);
+        return;
+    }
     case TokenKind::DispVMTag:
         for (auto const& d : info.domains())
-            if (d.template_for_dispvms && d.has_tag(t.value))
-                out.push_back("@dispvm:" + d.name);
+            if (d.template_for_dispvms && !is_admin(d) && d.has_tag(t.value))
+                out.push_back(std::string(kDispPrefix) + d.name);
         return;
     case TokenKind::Tag:
     case TokenKind::Type:
         for (auto const& d : info.domains()) {
-            bool m = t.kind == TokenKind::Tag ? d.has_tag(t.value)
-                                              : domain_type_name(d.type) == t.value;
+            if (is_admin(d))
+                continue;
+            bool m =
+                t.kind == TokenKind::Tag ? d.has_tag(t.value) : domain_type_name(d.type) == t.value;
             if (m)
-                out.push_back(d.type == DomainType::AdminVM ? std::string("dom0") : d.name);
+                out.push_back(d.name);
         }
         return;
-    case TokenKind::Default: return;
-    default:
-        if (auto r = resolve_token(t, src, info))
-            out.push_back(*r);
+    case TokenKind::Uuid:
+        named(info.find_uuid(t.value));
+        return;
+    case TokenKind::Name:
+        named(info.find(t.value));
         return;
     }
 }
 
-bool offerable(std::string const& target, SystemInfo const& info) {
-    std::string_view name = target;
-    if (name.substr(0, 8) == "@dispvm:")
-        name.remove_prefix(8);
-    auto const* d = info.find(name);
-    return !d || !d->internal;
+// An expanded target as qrexec gets it: @adminvm → dom0, @dispvm → @dispvm:<default>;
+// empty when it cannot be resolved.
+std::string resolve(std::string const& t, DomainInfo const& src, SystemInfo const& info) {
+    if (t == "@adminvm")
+        return "dom0";
+    if (t == "@dispvm") {
+        auto const* tpl = default_dispvm(src, info);
+        return tpl ? std::string(kDispPrefix) + tpl->name : std::string();
+    }
+    return t;
+}
+
+// The domain behind a resolved target (the template for @dispvm:X).
+DomainInfo const* target_domain(std::string_view t, SystemInfo const& info) {
+    if (t.substr(0, kDispPrefix.size()) == kDispPrefix)
+        t.remove_prefix(kDispPrefix.size());
+    return info.find(t);
+}
+
+// Whether ask may offer a resolved target.
+bool offerable(std::string const& t, bool autostart, SystemInfo const& info) {
+    auto const* d = target_domain(t, info);
+    if (d && d->internal)
+        return false;
+    if (autostart)
+        return true;
+    bool disp = t.substr(0, kDispPrefix.size()) == kDispPrefix;
+    return !disp && (t == "dom0" || (d && is_running(*d)));
+}
+
+// One concrete target of a target=/default_target= token; empty when there is none.
+std::string resolve_token(Token const& t, DomainInfo const& src, SystemInfo const& info) {
+    std::vector<std::string> one;
+    expand(t, info, one);
+    return one.size() == 1 ? resolve(one[0], src, info) : std::string();
 }
 
 Decision ask(Policy const& policy, Rule const& rule, Request const& req, DomainInfo const& src,
-             Intended const& it, SystemInfo const& info) {
+             SystemInfo const& info) {
     Action const& a = rule.action;
-    std::set<std::string> targets;
+    std::set<std::string> raw;
     std::vector<std::string> buf;
     if (a.target) {
-        expand(*a.target, src, info, buf);
-        targets.insert(buf.begin(), buf.end());
+        expand(*a.target, info, buf);
+        raw.insert(buf.begin(), buf.end());
     } else {
+        // Later rules first, so that a deny removes what only later rules would grant.
         auto const& idx = policy.rules_for(req.service);
         for (auto i = idx.rbegin(); i != idx.rend(); ++i) {
             Rule const& r = policy.rules()[*i];
             if (!match_argument(r, req) || !match_source(r.source, src, info))
                 continue;
             buf.clear();
-            Token const& t = (r.action.kind != ActionKind::Deny && r.action.target)
-                                 ? *r.action.target
-                                 : r.target;
-            expand(t, src, info, buf);
+            bool deny = r.action.kind == ActionKind::Deny;
+            expand(!deny && r.action.target ? *r.action.target : r.target, info, buf);
             for (auto& s : buf) {
-                if (r.action.kind == ActionKind::Deny)
-                    targets.erase(s);
+                if (deny)
+                    raw.erase(s);
                 else
-                    targets.insert(s);
+                    raw.insert(std::move(s));
             }
         }
     }
-    Ask out;
-    for (auto const& t : targets)
-        if (offerable(t, info))
-            out.targets.push_back(t);
-    if (out.targets.empty())
+    std::set<std::string> targets;
+    for (auto const& t : raw) {
+        std::string r = resolve(t, src, info);
+        if (!r.empty() && offerable(r, a.autostart, info))
+            targets.insert(std::move(r));
+    }
+    if (targets.empty())
         return Deny{true};
-    std::optional<std::string> def;
-    if (a.default_target)
-        def = resolve_token(*a.default_target, src, info);
-    else if (it.kind != IntendedKind::Default)
-        def = intended_text(it, src, info);
-    if (def && std::binary_search(out.targets.begin(), out.targets.end(), *def))
-        out.default_target = std::move(def);
+    Ask out;
+    out.targets.assign(targets.begin(), targets.end());
+    if (a.default_target) {
+        std::string def = resolve_token(*a.default_target, src, info);
+        if (targets.count(def))
+            out.default_target = std::move(def);
+    }
     out.user = a.user;
     out.autostart = a.autostart;
     out.notify = a.notify;
     return out;
 }
 
+Decision allow(Action const& a, Intended const& it, DomainInfo const& src, SystemInfo const& info) {
+    std::string target;
+    if (a.target) {
+        target = resolve_token(*a.target, src, info);
+    } else {
+        switch (it.kind) {
+        case IntendedKind::Default:
+            break; // neither caller nor policy names a target
+        case IntendedKind::AdminVM:
+            target = "dom0";
+            break;
+        case IntendedKind::DispVM:
+            target = resolve("@dispvm", src, info);
+            break;
+        case IntendedKind::DispVMTemplate:
+            target = std::string(kDispPrefix) + it.dom->name;
+            break;
+        case IntendedKind::Domain:
+            target = it.dom->name;
+            break;
+        }
+    }
+    if (target.empty())
+        return Deny{true};
+    if (!a.autostart && target != "dom0") {
+        // autostart=no: only a running domain; a new disposable is never running.
+        bool disp = target.compare(0, kDispPrefix.size(), kDispPrefix) == 0;
+        auto const* d = disp ? nullptr : info.find(target);
+        if (!d || !is_running(*d))
+            return Deny{a.notify};
+    }
+    return Allow{std::move(target), a.user, a.autostart, a.notify};
+}
+
+bool valid_request_service(std::string_view s) {
+    if (s.empty() || s.size() > 64)
+        return false;
+    for (char c : s)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.'))
+            return false;
+    return true;
+}
+
 } // namespace
 
 Decision evaluate(Policy const& policy, Request const& req, SystemInfo const& info) {
+    if (!valid_request_service(req.service))
+        return Deny{true};
     DomainInfo const* src = info.find(req.source == "@adminvm" ? std::string_view("dom0")
                                                                : std::string_view(req.source));
     if (!src)
         return Deny{true};
-    auto it = intended(req.target, info);
-    if (!it)
-        return Deny{true};
+    Intended it = intended(req.target, info);
     for (uint32_t i : policy.rules_for(req.service)) {
         Rule const& r = policy.rules()[i];
         if (!match_argument(r, req) || !match_source(r.source, *src, info) ||
-            !match_target(r.target, *it))
+            !match_target(r.target, it, *src, info))
             continue;
-        Action const& a = r.action;
-        switch (a.kind) {
-        case ActionKind::Deny: return Deny{a.notify};
-        case ActionKind::Ask: return ask(policy, r, req, *src, *it, info);
-        case ActionKind::Allow: {
-            std::optional<std::string> target;
-            if (a.target)
-                target = resolve_token(*a.target, *src, info);
-            else if (it->kind != IntendedKind::Default)
-                target = intended_text(*it, *src, info);
-            if (!target || target->empty())
-                return Deny{true};
-            return Allow{std::move(*target), a.user, a.autostart, a.notify};
-        }
+        switch (r.action.kind) {
+        case ActionKind::Deny:
+            return Deny{r.action.notify};
+        case ActionKind::Ask:
+            return ask(policy, r, req, *src, info);
+        case ActionKind::Allow:
+            return allow(r.action, it, *src, info);
         }
     }
     return Deny{true};

@@ -16,7 +16,8 @@ JsonValue const* JsonValue::find(std::string_view key) const {
 
 class JsonParser {
 public:
-    explicit JsonParser(std::string_view s) : m_s(s) {}
+    explicit JsonParser(std::string_view s)
+        : m_s(s) {}
 
     Result<JsonValue> run() {
         JsonValue v;
@@ -59,13 +60,26 @@ private:
         }
         char c = m_s[m_pos];
         switch (c) {
-        case '{': return object(v, depth);
-        case '[': return array(v, depth);
-        case '"': v.m_kind = JsonValue::Kind::String; return string(v.m_string);
-        case 't': v.m_kind = JsonValue::Kind::Bool; v.m_bool = true; return literal("true");
-        case 'f': v.m_kind = JsonValue::Kind::Bool; v.m_bool = false; return literal("false");
-        case 'n': v.m_kind = JsonValue::Kind::Null; return literal("null");
-        default: return number(v);
+        case '{':
+            return object(v, depth);
+        case '[':
+            return array(v, depth);
+        case '"':
+            v.m_kind = JsonValue::Kind::String;
+            return string(v.m_string);
+        case 't':
+            v.m_kind = JsonValue::Kind::Bool;
+            v.m_bool = true;
+            return literal("true");
+        case 'f':
+            v.m_kind = JsonValue::Kind::Bool;
+            v.m_bool = false;
+            return literal("false");
+        case 'n':
+            v.m_kind = JsonValue::Kind::Null;
+            return literal("null");
+        default:
+            return number(v);
         }
     }
     bool object(JsonValue& v, int depth) {
@@ -205,14 +219,30 @@ private:
             }
             char e = m_s[m_pos++];
             switch (e) {
-            case '"': out += '"'; break;
-            case '\\': out += '\\'; break;
-            case '/': out += '/'; break;
-            case 'b': out += '\b'; break;
-            case 'f': out += '\f'; break;
-            case 'n': out += '\n'; break;
-            case 'r': out += '\r'; break;
-            case 't': out += '\t'; break;
+            case '"':
+                out += '"';
+                break;
+            case '\\':
+                out += '\\';
+                break;
+            case '/':
+                out += '/';
+                break;
+            case 'b':
+                out += '\b';
+                break;
+            case 'f':
+                out += '\f';
+                break;
+            case 'n':
+                out += '\n';
+                break;
+            case 'r':
+                out += '\r';
+                break;
+            case 't':
+                out += '\t';
+                break;
             case 'u': {
                 uint32_t cp;
                 if (!hex4(cp))
@@ -239,7 +269,9 @@ private:
                 utf8(out, cp);
                 break;
             }
-            default: m_err = "bad escape"; return false;
+            default:
+                m_err = "bad escape";
+                return false;
             }
         }
         (void)start;
@@ -302,7 +334,9 @@ private:
 
 namespace bulkhead::policy {
 
-bool JsonParser::is_valid_utf8_str(std::string const& s) { return bulkhead::text::is_valid_utf8(s); }
+bool JsonParser::is_valid_utf8_str(std::string const& s) {
+    return bulkhead::text::is_valid_utf8(s);
+}
 
 Result<JsonValue> JsonValue::parse(std::string_view text) {
     if (text.size() > (16u << 20))

@@ -18,8 +18,7 @@ using namespace bulkhead::text;
 namespace {
 
 void parse_file(ParseContext& ctx, std::string const& path,
-                std::optional<ServiceScope> const& scope, std::string const& from,
-                uint32_t line) {
+                std::optional<ServiceScope> const& scope, std::string const& from, uint32_t line) {
     auto report = [&](std::string msg) {
         if (from.empty())
             ctx.problems->push_back(Problem{path, 0, std::move(msg)});
@@ -32,6 +31,20 @@ void parse_file(ParseContext& ctx, std::string const& path,
     }
     if (std::find(ctx.stack.begin(), ctx.stack.end(), path) != ctx.stack.end()) {
         report("include cycle: '" + escape(path) + "'");
+        return;
+    }
+    if (++ctx.files_read > kMaxFilesRead) {
+        if (ctx.files_read == kMaxFilesRead + 1)
+            report("too many included files (more than " + std::to_string(kMaxFilesRead) + ")");
+        return;
+    }
+    auto st = sys::stat(path);
+    if (!st) {
+        report("cannot read '" + escape(path) + "': " + st.error().message());
+        return;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        report("'" + escape(path) + "' is not a regular file");
         return;
     }
     auto text = sys::read_file(path, kMaxFileSize);
@@ -54,25 +67,27 @@ std::vector<std::string> policy_files(ParseContext& ctx, std::string const& dir,
             ctx.problems->push_back(
                 Problem{dir, 0, "cannot list policy directory: " + names.error().message()});
         else
-            ctx.problems->push_back(Problem{from, line,
-                                            "cannot list '" + escape(dir) +
-                                                "': " + names.error().message()});
+            ctx.problems->push_back(Problem{
+                from, line, "cannot list '" + escape(dir) + "': " + names.error().message()});
         return out;
     }
     for (auto const& n : *names) {
         if (is_ignored_file_name(n))
             continue;
-        auto st = sys::stat(dir + "/" + n);
-        if (!st || !S_ISREG(st->st_mode))
-            continue;
-        if (auto err = check_file_name(n); !err.empty()) {
-            ctx.problems->push_back(Problem{dir + "/" + n, 0, err});
-            continue;
-        }
-        out.push_back(n);
+        out.push_back(n); // names are checked in order, by parse_policy_file()
     }
     std::sort(out.begin(), out.end());
     return out;
+}
+
+// A *.policy file found in a directory: its name must be valid, then it is parsed.
+void parse_policy_file(ParseContext& ctx, std::string const& dir, std::string const& name,
+                       std::string const& from, uint32_t line) {
+    std::string path = dir + "/" + name;
+    if (auto err = check_file_name(name); !err.empty())
+        ctx.problems->push_back(Problem{path, 0, err});
+    else
+        parse_file(ctx, path, std::nullopt, from, line);
 }
 
 } // namespace
@@ -89,7 +104,7 @@ void include_dir(ParseContext& ctx, std::string const& path, std::string const& 
         return;
     }
     for (auto const& n : policy_files(ctx, path, from, line))
-        parse_file(ctx, path + "/" + n, std::nullopt, from, line);
+        parse_policy_file(ctx, path, n, from, line);
 }
 
 } // namespace detail
@@ -101,13 +116,13 @@ Policy Policy::load_collect(std::vector<std::string> const& dirs, std::vector<Pr
     ctx.problems = &out;
     if (dirs.empty())
         out.push_back(Problem{"<policy>", 0, "no policy directory given"});
-    std::map<std::string, std::string> by_base; // basename → full path; first dir wins
+    std::map<std::string, std::string> by_base; // basename → its directory; first dir wins
     for (auto const& d : dirs)
         for (auto const& n : detail::policy_files(ctx, d, {}, 0))
-            by_base.emplace(n, d + "/" + n);
-    for (auto const& [base, path] : by_base) {
-        ctx.include_base = path.substr(0, path.size() - base.size() - 1);
-        detail::parse_file(ctx, path, std::nullopt, {}, 0);
+            by_base.emplace(n, d);
+    for (auto const& [base, dir] : by_base) {
+        ctx.include_base = dir;
+        detail::parse_policy_file(ctx, dir, base, {}, 0);
     }
     p.finish();
     return p;

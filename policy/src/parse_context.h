@@ -12,6 +12,7 @@ namespace bulkhead::policy::detail {
 
 constexpr int kMaxIncludeDepth = 16;
 constexpr size_t kMaxFileSize = 4u << 20;
+constexpr size_t kMaxFilesRead = 4096; // every file read, includes counted each time
 
 struct ServiceScope { // !include-service SERVICE ARG: the included file has no such columns
     std::string service;
@@ -21,8 +22,9 @@ struct ServiceScope { // !include-service SERVICE ARG: the included file has no 
 struct ParseContext {
     Policy* out = nullptr;
     std::vector<Problem>* problems = nullptr;
-    std::string include_base; // relative include paths resolve here; empty: not allowed
+    std::string include_base;       // relative include paths resolve here; empty: no includes
     std::vector<std::string> stack; // files being parsed (cycle detection)
+    size_t files_read = 0;
 };
 
 void parse_text_into(ParseContext& ctx, std::string_view text, std::string const& file,

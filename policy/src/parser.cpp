@@ -8,21 +8,33 @@ namespace bulkhead::policy {
 
 std::string Token::text() const {
     switch (kind) {
-    case TokenKind::AnyVM: return "@anyvm";
-    case TokenKind::AdminVM: return "@adminvm";
-    case TokenKind::Default: return "@default";
-    case TokenKind::DispVM: return "@dispvm";
-    case TokenKind::DispVMTemplate: return "@dispvm:" + value;
-    case TokenKind::DispVMTag: return "@dispvm:@tag:" + value;
-    case TokenKind::Tag: return "@tag:" + value;
-    case TokenKind::Type: return "@type:" + value;
-    case TokenKind::Uuid: return "uuid:" + value;
-    case TokenKind::Name: return value;
+    case TokenKind::AnyVM:
+        return "@anyvm";
+    case TokenKind::AdminVM:
+        return "@adminvm";
+    case TokenKind::Default:
+        return "@default";
+    case TokenKind::DispVM:
+        return "@dispvm";
+    case TokenKind::DispVMTemplate:
+        return "@dispvm:" + value;
+    case TokenKind::DispVMTag:
+        return "@dispvm:@tag:" + value;
+    case TokenKind::Tag:
+        return "@tag:" + value;
+    case TokenKind::Type:
+        return "@type:" + value;
+    case TokenKind::Uuid:
+        return "uuid:" + value;
+    case TokenKind::Name:
+        return value;
     }
     return value;
 }
 
-std::string Problem::text() const { return file + ":" + std::to_string(line) + ": " + message; }
+std::string Problem::text() const {
+    return file + ":" + std::to_string(line) + ": " + message;
+}
 
 namespace detail {
 using namespace bulkhead::text;
@@ -32,10 +44,14 @@ enum class Role { Source, Target, Redirect, DefaultTarget };
 
 char const* role_name(Role r) {
     switch (r) {
-    case Role::Source: return "source";
-    case Role::Target: return "target";
-    case Role::Redirect: return "target=";
-    case Role::DefaultTarget: return "default_target=";
+    case Role::Source:
+        return "source";
+    case Role::Target:
+        return "target";
+    case Role::Redirect:
+        return "target=";
+    case Role::DefaultTarget:
+        return "default_target=";
     }
     return "";
 }
@@ -216,7 +232,8 @@ bool parse_action(std::vector<std::string> const& w, size_t first, Action& a, st
             if (!yesno(a.autostart))
                 return false;
         } else if (key == "user" && !is_deny) {
-            if (value.size() > 64 || !valid_argument(value) || value.find('+') != std::string::npos) {
+            if (value.size() > 64 || !valid_argument(value) ||
+                value.find('+') != std::string::npos) {
                 err = "invalid user '" + escape(value) + "'";
                 return false;
             }
@@ -239,11 +256,10 @@ bool parse_action(std::vector<std::string> const& w, size_t first, Action& a, st
     return true;
 }
 
+// Absolute paths as given, relative ones against the policy directory.
 std::string resolve(ParseContext const& ctx, std::string const& path) {
     if (!path.empty() && path[0] == '/')
         return path;
-    if (ctx.include_base.empty())
-        return {};
     return ctx.include_base + "/" + path;
 }
 
@@ -276,10 +292,11 @@ void parse_text_into(ParseContext& ctx, std::string_view text, std::string const
                 continue;
             }
             auto target = [&](size_t idx) {
-                std::string p = resolve(ctx, w[idx]);
-                if (p.empty())
-                    problem("relative include path '" + escape(w[idx]) + "' without a base");
-                return p;
+                if (ctx.include_base.empty()) {
+                    problem(w[0] + " is not allowed here (text without a policy directory)");
+                    return std::string();
+                }
+                return resolve(ctx, w[idx]);
             };
             if (w[0] == "!include" || w[0] == "!include-dir") {
                 if (w.size() != 2) {
@@ -347,8 +364,7 @@ void parse_text_into(ParseContext& ctx, std::string_view text, std::string const
             r.service = w[0];
             if (w[1] != "*") {
                 if (w[1][0] != '+' || !valid_argument(w[1].substr(1))) {
-                    problem("invalid argument '" + escape(w[1]) +
-                            "' (expected * or +ARGUMENT)");
+                    problem("invalid argument '" + escape(w[1]) + "' (expected * or +ARGUMENT)");
                     continue;
                 }
                 r.argument = w[1].substr(1);
@@ -382,8 +398,7 @@ void parse_text_into(ParseContext& ctx, std::string_view text, std::string const
 
 std::string check_file_name(std::string_view name) {
     for (char c : name)
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-              c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
             return "invalid policy file name '" + escape(name) +
                    "' (allowed: [0-9a-z_.-], ending in .policy)";
     return {};

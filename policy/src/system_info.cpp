@@ -11,7 +11,9 @@ constexpr std::string_view kTypeNames[] = {"AdminVM", "AppVM", "TemplateVM", "Di
                                            "StandaloneVM"};
 }
 
-std::string_view domain_type_name(DomainType t) { return kTypeNames[static_cast<int>(t)]; }
+std::string_view domain_type_name(DomainType t) {
+    return kTypeNames[static_cast<int>(t)];
+}
 
 std::optional<DomainType> parse_domain_type(std::string_view s) {
     for (int i = 0; i < 5; ++i)
