@@ -5,6 +5,7 @@
 #include <bulkhead/base/text.h>
 
 #include <filesystem>
+#include <sys/stat.h>
 
 namespace bulkhead::templates {
 
@@ -63,8 +64,12 @@ Result<void> TemplateStore::create_busybox(std::string const& tmpl, std::string 
         return unexpected(Errc::Invalid, "bad template name: " + tmpl);
     if (sys::exists(dir(tmpl)))
         return unexpected(Errc::Exists, "template exists: " + tmpl);
-    TRY(build_busybox_layer(dir(tmpl) + "/base", busybox));
-    return write(dir(tmpl) + "/layers", "base\n");
+    auto built = build_busybox_layer(dir(tmpl) + "/base", busybox);
+    if (built)
+        built = write(dir(tmpl) + "/layers", "base\n");
+    if (!built)
+        (void)sys::remove_tree(dir(tmpl)); // no half-built template blocks a retry
+    return built;
 }
 
 Result<void> TemplateStore::add_layer(std::string const& tmpl, std::string const& layer,
@@ -76,13 +81,22 @@ Result<void> TemplateStore::add_layer(std::string const& tmpl, std::string const
     for (auto const& n : names)
         if (n == layer)
             return unexpected(Errc::Exists, "layer exists: " + layer);
+    auto source = TRY_CTX(sys::stat(source_dir), "layer source " + source_dir);
+    if (!S_ISDIR(source.st_mode))
+        return unexpected(Errc::Invalid, "layer source is not a directory: " + source_dir);
+    // copy() would merge into a leftover directory of that name: refuse it instead.
+    auto target = dir(tmpl) + "/" + layer;
+    if (sys::exists(target))
+        return unexpected(Errc::Exists, "layer directory exists: " + target);
     std::error_code ec;
-    std::filesystem::copy(source_dir, dir(tmpl) + "/" + layer,
+    std::filesystem::copy(source_dir, target,
                           std::filesystem::copy_options::recursive |
                               std::filesystem::copy_options::copy_symlinks,
                           ec);
-    if (ec)
+    if (ec) {
+        (void)sys::remove_tree(target);
         return Error(Errc::System, "copying " + source_dir + ": " + ec.message());
+    }
     return write(dir(tmpl) + "/layers", existing + layer + "\n");
 }
 

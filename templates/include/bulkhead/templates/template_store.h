@@ -21,7 +21,9 @@ public:
     // as the template's first layer "base". Errc::Exists if the template exists.
     Result<void> create_busybox(std::string const& tmpl,
                                 std::string const& busybox = "/bin/busybox");
-    // Copies source_dir's tree as a new top layer named layer.
+    // Copies source_dir's tree (symlinks as symlinks) as a new top layer named layer.
+    // Errc::Invalid if source_dir is not a directory; Errc::Exists if the layer (or a
+    // leftover directory of that name) exists. A failed build or copy leaves nothing behind.
     Result<void> add_layer(std::string const& tmpl, std::string const& layer,
                            std::string const& source_dir);
     // Absolute layer directories, lowest first (DomainSpec.layers).
