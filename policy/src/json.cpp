@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <unordered_set>
 
 namespace bulkhead::policy {
 
@@ -84,6 +85,7 @@ private:
     }
     bool object(JsonValue& v, int depth) {
         v.m_kind = JsonValue::Kind::Object;
+        std::unordered_set<std::string> keys; // duplicate check without a quadratic scan
         ++m_pos;
         ws();
         if (m_pos < m_s.size() && m_s[m_pos] == '}') {
@@ -99,7 +101,7 @@ private:
             std::string key;
             if (!string(key))
                 return false;
-            if (v.find(key)) {
+            if (!keys.insert(key).second) {
                 m_err = "duplicate key";
                 return false;
             }
