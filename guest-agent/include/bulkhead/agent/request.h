@@ -1,0 +1,45 @@
+// Running one request from dom0 (MSG_EXEC_CMDLINE / MSG_JUST_EXEC), in a process the agent
+// forked for it: connect the data vchan as client to (connect_domain, connect_port), start
+// the command or service as its user, stream stdio as the qrexec EXECUTOR, report the exit code.
+// Callers: the agent's control loop (after fork) and tests. Trusts the already-validated message.
+#pragma once
+
+#include <bulkhead/rpc/channel.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace bulkhead::agent {
+
+struct AgentConfig {
+    rpc::DomainId own_domain = 0;
+    std::string vchan_dir;    // VCHAN_SOCKET_DIR
+    std::string agent_socket; // where qrexec-client-vm finds us
+    std::vector<std::string> service_path;
+    std::string rpc_config_dir = "/etc/qubes/rpc-config";
+    std::string passwd_file = "/etc/passwd";
+    std::string group_file = "/etc/group";
+    std::chrono::milliseconds connect_timeout{10000};
+};
+
+enum class RequestKind { Exec, JustExec };
+
+struct Request {
+    RequestKind kind = RequestKind::Exec;
+    rpc::DomainId connect_domain = 0;
+    rpc::Port connect_port = 0;
+    std::string user;
+    std::string command; // "nogui:" still on it, as received
+};
+
+// Runs the request to its end. Returns the exit status for the handler process: 0 when the
+// session ran (whatever the command's own exit code), 1 when it could not (no data vchan).
+int run_request(AgentConfig const& cfg, Request const& req);
+
+// The environment a command gets (PATH, HOME, USER, SHELL, the vchan variables for
+// qrexec-client-vm, QREXEC_AGENT_SOCKET), before any service variables.
+std::vector<std::string> base_environment(AgentConfig const& cfg, std::string const& user,
+                                          std::string const& home, std::string const& shell);
+
+} // namespace bulkhead::agent

@@ -1,0 +1,79 @@
+// bulkhead-agent: the guest's qrexec agent (PID 1 of a sandbox domain). See agent.h.
+//   VCHAN_DOMAIN (required), VCHAN_SOCKET_DIR, QREXEC_SERVICE_PATH from the environment;
+//   --agent-socket PATH (default /var/run/qubes/qrexec-agent); --passwd FILE, --group FILE and
+//   --rpc-config-dir DIR for tests.
+#include <bulkhead/agent/agent.h>
+#include <bulkhead/agent/local_protocol.h>
+#include <bulkhead/agent/service.h>
+#include <bulkhead/base/log.h>
+#include <bulkhead/base/sys/proc.h>
+#include <bulkhead/rpc/socket_vchan.h>
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+using namespace bulkhead;
+
+namespace {
+
+int usage() {
+    std::fprintf(stderr, "usage: bulkhead-agent [--agent-socket PATH] [--passwd FILE] "
+                         "[--group FILE] [--rpc-config-dir DIR]\n"
+                         "environment: VCHAN_DOMAIN, VCHAN_SOCKET_DIR, QREXEC_SERVICE_PATH\n");
+    return 2;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    Logger const log("agent");
+    agent::AgentConfig cfg;
+    cfg.agent_socket = std::string(agent::default_agent_socket);
+    cfg.rpc_config_dir = std::string(agent::default_rpc_config_dir);
+    for (int i = 1; i < argc; ++i) {
+        std::string_view a = argv[i];
+        std::string* target = nullptr;
+        std::string_view name;
+        for (auto [opt, field] :
+             {std::pair{std::string_view("--agent-socket"), &cfg.agent_socket},
+              std::pair{std::string_view("--passwd"), &cfg.passwd_file},
+              std::pair{std::string_view("--group"), &cfg.group_file},
+              std::pair{std::string_view("--rpc-config-dir"), &cfg.rpc_config_dir}}) {
+            if (a == opt ||
+                (a.size() > opt.size() && a.substr(0, opt.size()) == opt && a[opt.size()] == '=')) {
+                target = field;
+                name = opt;
+            }
+        }
+        if (!target)
+            return usage();
+        if (a.size() > name.size()) {
+            *target = std::string(a.substr(name.size() + 1));
+        } else {
+            if (i + 1 >= argc)
+                return usage();
+            *target = argv[++i];
+        }
+    }
+    auto transport = rpc::SocketTransport::from_env();
+    if (!transport) {
+        LOG_ERROR(log, "bad environment", {"error", transport.error().message()});
+        return 2;
+    }
+    cfg.own_domain = transport->local_domain();
+    cfg.vchan_dir = transport->dir();
+    cfg.service_path = agent::split_search_path(
+        sys::getenv_or("QREXEC_SERVICE_PATH", std::string(agent::default_service_path)));
+    auto a = agent::Agent::create(cfg);
+    if (!a) {
+        LOG_ERROR(log, "cannot start", {"error", a.error().message()});
+        return 1;
+    }
+    auto r = (*a)->run();
+    if (!r) {
+        LOG_ERROR(log, "event loop failed", {"error", r.error().message()});
+        return 1;
+    }
+    return *r;
+}
