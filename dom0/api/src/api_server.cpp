@@ -13,18 +13,30 @@ Logger log("api");
 
 admin::ErrorCode to_code(Errc c) {
     switch (c) {
-    case Errc::System: return admin::SYSTEM;
-    case Errc::NotFound: return admin::NOT_FOUND;
-    case Errc::Exists: return admin::EXISTS;
-    case Errc::Invalid: return admin::INVALID;
-    case Errc::Denied: return admin::DENIED;
-    case Errc::Protocol: return admin::PROTOCOL;
-    case Errc::Closed: return admin::CLOSED;
-    case Errc::Timeout: return admin::TIMEOUT;
-    case Errc::Busy: return admin::BUSY;
-    case Errc::Limit: return admin::LIMIT;
-    case Errc::Unsupported: return admin::UNSUPPORTED;
-    case Errc::Internal: return admin::INTERNAL;
+    case Errc::System:
+        return admin::SYSTEM;
+    case Errc::NotFound:
+        return admin::NOT_FOUND;
+    case Errc::Exists:
+        return admin::EXISTS;
+    case Errc::Invalid:
+        return admin::INVALID;
+    case Errc::Denied:
+        return admin::DENIED;
+    case Errc::Protocol:
+        return admin::PROTOCOL;
+    case Errc::Closed:
+        return admin::CLOSED;
+    case Errc::Timeout:
+        return admin::TIMEOUT;
+    case Errc::Busy:
+        return admin::BUSY;
+    case Errc::Limit:
+        return admin::LIMIT;
+    case Errc::Unsupported:
+        return admin::UNSUPPORTED;
+    case Errc::Internal:
+        return admin::INTERNAL;
     }
     return admin::ERROR_UNSPECIFIED;
 }
@@ -38,11 +50,17 @@ admin::Response error_response(Error const& e) {
 } // namespace
 
 ApiServer::ApiServer(Store& store, Lifecycle& lifecycle, size_t max_clients)
-    : m_store(store), m_lifecycle(lifecycle), m_max_clients(max_clients) {}
+    : m_store(store)
+    , m_lifecycle(lifecycle)
+    , m_max_clients(max_clients) {}
 
-ApiServer::~ApiServer() { stop(); }
+ApiServer::~ApiServer() {
+    stop();
+}
 
-void ApiServer::set_extension(Extension ext) { m_extension = std::move(ext); }
+void ApiServer::set_extension(Extension ext) {
+    m_extension = std::move(ext);
+}
 
 Result<void> ApiServer::start(std::string const& path) {
     auto slash = path.rfind('/');
@@ -58,6 +76,7 @@ Result<void> ApiServer::start(std::string const& path) {
     }
     m_path = path;
     m_stopping = false;
+    sys::ignore_sigpipe(); // a client that leaves mid-reply must not kill the daemon
     m_accept = std::thread([this] { accept_loop(); });
     LOG_INFO(log, "admin API listening", {"socket", path});
     return {};
@@ -69,7 +88,6 @@ void ApiServer::stop() {
     m_stopping = true;
     (void)sys::unix_connect(m_path); // wakes the blocking accept
     m_accept.join();
-    std::map<uint64_t, std::pair<int, std::thread>> clients;
     {
         std::lock_guard lock(m_mutex);
         for (auto& [id, c] : m_clients)
@@ -92,6 +110,7 @@ void ApiServer::stop() {
             std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     m_listen = UniqueFd();
+    (void)sys::unlink(m_path);
 }
 
 void ApiServer::accept_loop() {
@@ -104,13 +123,15 @@ void ApiServer::accept_loop() {
         }
         for (auto& t : done)
             t.join();
+        if (m_stopping)
+            break;
         if (!fd) {
             LOG_WARN(log, "accept failed", {"error", fd.error().message()});
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
             continue;
         }
-        if (m_stopping || !fd->valid())
-            break;
+        if (!fd->valid())
+            continue; // ECONNABORTED: the client left before we accepted it
         std::lock_guard lock(m_mutex);
         if (m_clients.size() >= m_max_clients) {
             auto e = error_response(Error(Errc::Limit, "too many admin clients"));
@@ -124,7 +145,26 @@ void ApiServer::accept_loop() {
     }
 }
 
+namespace {
+// Sends one reply; with a descriptor, frame and fd go in a single sendmsg.
+Result<void> send_reply(int fd, ExtensionReply& reply) {
+    auto bytes = reply.response.SerializeAsString();
+    if (!reply.fd)
+        return api::write_frame(fd, bytes);
+    auto frame = api::encode_frame(bytes);
+    if (frame.size() > ApiServer::kMaxFdFrame) {
+        LOG_WARN(log, "extension reply with a descriptor is too large",
+                 {"bytes", std::to_string(frame.size())});
+        auto e =
+            error_response(Error(Errc::Internal, "reply with a descriptor exceeds 4096 bytes"));
+        return api::write_frame(fd, e.SerializeAsString());
+    }
+    return sys::send_fd(fd, reply.fd.get(), frame);
+}
+} // namespace
+
 void ApiServer::serve(int fd, uint64_t id) {
+    std::vector<std::function<void()>> closers; // after_close of this connection's replies
     auto peer = sys::peer_cred(fd);
     if (peer) {
         for (;;) {
@@ -138,38 +178,61 @@ void ApiServer::serve(int fd, uint64_t id) {
                 }
                 break;
             }
-            auto reply = handle_bytes(std::move(*frame), *peer);
-            if (!api::write_frame(fd, reply))
+            auto reply = reply_to(std::move(*frame), *peer);
+            if (reply.after_close)
+                closers.push_back(std::move(reply.after_close));
+            if (!send_reply(fd, reply))
                 break;
         }
     }
+    (void)sys::shutdown_both(fd);
+    for (auto& f : closers)
+        f();
     std::lock_guard lock(m_mutex);
     auto it = m_clients.find(id);
     m_finished.push_back(std::move(it->second.second));
     m_clients.erase(it); // the fd is closed by the thread's owner when the lambda ends
 }
 
-std::string ApiServer::handle_bytes(std::string bytes, PeerCred peer) {
+ExtensionReply ApiServer::reply_to(std::string bytes, PeerCred peer) {
     auto req = api::RequestDecoder::decode(Untrusted<std::string>(std::move(bytes)));
     if (!req)
-        return error_response(req.error()).SerializeAsString();
-    return handle(*req, peer).SerializeAsString();
+        return ExtensionReply{error_response(req.error()), {}, {}};
+    return reply_to(*req, peer);
 }
 
-admin::Response ApiServer::handle(admin::Request const& req, PeerCred peer) {
+ExtensionReply ApiServer::reply_to(admin::Request const& req, PeerCred peer) {
     int kind = static_cast<int>(req.kind_case());
     if (kind == 0 || kind >= 100) {
         if (!m_extension)
-            return error_response(Error(Errc::Unsupported, "unsupported admin request"));
+            return ExtensionReply{
+                error_response(Error(Errc::Unsupported, "unsupported admin request")), {}, {}};
         auto ext = m_extension(req, peer);
-        return ext ? std::move(*ext) : error_response(ext.error());
+        if (!ext)
+            return ExtensionReply{error_response(ext.error()), {}, {}};
+        return std::move(*ext);
     }
+    ExtensionReply reply;
     auto ok = dispatch(req, peer);
     if (!ok)
-        return error_response(ok.error());
-    admin::Response r;
-    *r.mutable_ok() = std::move(*ok);
-    return r;
+        reply.response = error_response(ok.error());
+    else
+        *reply.response.mutable_ok() = std::move(*ok);
+    return reply;
+}
+
+std::string ApiServer::handle_bytes(std::string bytes, PeerCred peer) {
+    auto reply = reply_to(std::move(bytes), peer);
+    if (reply.after_close)
+        reply.after_close(); // no connection to outlive
+    return reply.response.SerializeAsString();
+}
+
+admin::Response ApiServer::handle(admin::Request const& req, PeerCred peer) {
+    auto reply = reply_to(req, peer);
+    if (reply.after_close)
+        reply.after_close();
+    return std::move(reply.response);
 }
 
 } // namespace bulkhead::dom0

@@ -11,12 +11,18 @@ namespace bulkhead::dom0 {
 namespace {
 char const* type_name(PropType t) {
     switch (t) {
-    case PropType::String: return "str";
-    case PropType::Int: return "int";
-    case PropType::Bool: return "bool";
-    case PropType::Domain: return "vm";
-    case PropType::Label: return "label";
-    case PropType::VirtMode: return "virt_mode";
+    case PropType::String:
+        return "str";
+    case PropType::Int:
+        return "int";
+    case PropType::Bool:
+        return "bool";
+    case PropType::Domain:
+        return "vm";
+    case PropType::Label:
+        return "label";
+    case PropType::VirtMode:
+        return "virt_mode";
     }
     return "str";
 }
@@ -30,8 +36,8 @@ void put(admin::Property* out, PropertyValue const& pv) {
 
 // Properties whose change needs the domain halted (as Qubes refuses them while running).
 bool needs_halted(std::string const& prop) {
-    static std::set<std::string> const k = {"template", "provides_network", "virt_mode",
-                                            "kernel", "template_for_dispvms"};
+    static std::set<std::string> const k = {"template", "provides_network", "virt_mode", "kernel",
+                                            "template_for_dispvms"};
     return k.count(prop) > 0;
 }
 } // namespace

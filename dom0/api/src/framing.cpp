@@ -14,8 +14,8 @@ Result<std::string> read_frame(int fd) {
     uint32_t len = static_cast<uint32_t>(hdr[0]) | static_cast<uint32_t>(hdr[1]) << 8 |
                    static_cast<uint32_t>(hdr[2]) << 16 | static_cast<uint32_t>(hdr[3]) << 24;
     if (len > kMaxFrame)
-        return unexpected(Errc::Limit, "admin frame of " + std::to_string(len) +
-                                           " bytes exceeds 16 MiB");
+        return unexpected(Errc::Limit,
+                          "admin frame of " + std::to_string(len) + " bytes exceeds 16 MiB");
     std::string body(len, '\0');
     if (len) {
         auto r = sys::read_exact(fd, std::as_writable_bytes(std::span(body.data(), body.size())));
@@ -42,8 +42,9 @@ Result<void> write_frame(int fd, std::string_view message) {
 }
 
 std::string default_socket_path() {
-    auto root = sys::getenv("BULKHEAD_ROOT");
-    return root ? *root + "/run/admin.sock" : std::string("/run/bulkhead/admin.sock");
+    if (auto path = sys::getenv("BULKHEAD_ADMIN_SOCKET"); path && !path->empty())
+        return *path;
+    return sys::getenv_or("BULKHEAD_ROOT", "/var/lib/bulkhead") + "/run/admin.sock";
 }
 
 } // namespace bulkhead::dom0::api

@@ -8,6 +8,7 @@
 #include <rpc/wire/admin/admin.pb.h>
 
 #include <string>
+#include <utility>
 
 namespace bulkhead::dom0 {
 
@@ -19,9 +20,14 @@ public:
     Result<admin::Response> call(admin::Request const& req);
     // As call(), but an error response becomes an Error carrying its message.
     Result<admin::Ok> call_ok(admin::Request const& req);
+    // As call(), for requests whose reply may carry a descriptor (SCM_RIGHTS, sent with the
+    // frame in one message); the fd is invalid when the reply has none (e.g. an error).
+    Result<std::pair<admin::Response, UniqueFd>> call_with_fd(admin::Request const& req);
+    int fd() const { return m_fd.get(); }
 
 private:
-    explicit ApiClient(UniqueFd fd) : m_fd(std::move(fd)) {}
+    explicit ApiClient(UniqueFd fd)
+        : m_fd(std::move(fd)) {}
     UniqueFd m_fd;
 };
 

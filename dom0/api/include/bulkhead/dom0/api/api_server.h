@@ -25,18 +25,31 @@ namespace bulkhead::dom0 {
 
 using PeerCred = sys::PeerCred;
 
+// What an extension answers. With `fd` set, the response frame (at most 4096 bytes) and the
+// descriptor go out in one sendmsg (SCM_RIGHTS); read it with ApiClient::call_with_fd.
+// `after_close` runs once, on the connection's thread, when that client connection closes
+// (or when the server stops); handle()/handle_bytes(), which have no connection, run it at once.
+struct ExtensionReply {
+    admin::Response response;
+    UniqueFd fd;                       // optional
+    std::function<void()> after_close; // optional
+};
+
 class ApiServer {
 public:
-    using Extension = std::function<Result<admin::Response>(admin::Request const&, PeerCred)>;
+    using Extension = std::function<Result<ExtensionReply>(admin::Request const&, PeerCred)>;
+    static constexpr size_t kMaxFdFrame = 4096;
 
     ApiServer(Store& store, Lifecycle& lifecycle, size_t max_clients = 32);
     ~ApiServer();
     ApiServer(ApiServer const&) = delete;
 
     // Handles request kinds this server does not (e.g. run/dispvm messages, 100-199).
+    // Set before start(); called from client threads (concurrently for several clients).
     void set_extension(Extension ext);
 
     // Binds path (parent directories created), sets its mode/group, starts the accept thread.
+    // Ignores SIGPIPE process-wide (writes to departed clients return EPIPE).
     Result<void> start(std::string const& path);
     // Stops accepting, closes client connections, joins every thread. Idempotent.
     void stop();
@@ -47,6 +60,8 @@ public:
     admin::Response handle(admin::Request const& req, PeerCred peer);
 
 private:
+    ExtensionReply reply_to(std::string bytes, PeerCred peer);
+    ExtensionReply reply_to(admin::Request const& req, PeerCred peer);
     void accept_loop();
     void serve(int fd, uint64_t id);
     Result<admin::Ok> dispatch(admin::Request const& req, PeerCred peer);

@@ -17,7 +17,8 @@ Result<std::string> read_frame(int fd);
 Result<void> write_frame(int fd, std::string_view message);
 std::string encode_frame(std::string_view message);
 
-// $BULKHEAD_ROOT/run/admin.sock, or /run/bulkhead/admin.sock when BULKHEAD_ROOT is unset.
+// $BULKHEAD_ADMIN_SOCKET when set, else $BULKHEAD_ROOT/run/admin.sock (root default
+// /var/lib/bulkhead, as Store::default_root()).
 std::string default_socket_path();
 
 } // namespace bulkhead::dom0::api
