@@ -392,6 +392,11 @@ void parse_text_into(ParseContext& ctx, std::string_view text, std::string const
             problem(err);
             continue;
         }
+        if (r.target.kind == TokenKind::Default && r.action.kind == ActionKind::Allow &&
+            !r.action.target) {
+            problem("allow action for @default rule must specify target=");
+            continue;
+        }
         ctx.out->append_rule(std::move(r));
     }
 }

@@ -77,7 +77,9 @@ Result<SystemInfo> SystemInfo::from_json(std::string_view text) {
     if (!domains || !domains->is(K::Object))
         return bad("\"domains\" object missing");
     SystemInfo info;
-    for (auto const& [name, v] : domains->members()) {
+    for (auto const& member : domains->members()) {
+        std::string const& name = member.first; // no structured binding: lambdas use v
+        JsonValue const& v = member.second;
         if (!is_valid_domain_name(name))
             return bad("invalid domain name");
         if (!v.is(K::Object))

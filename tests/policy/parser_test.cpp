@@ -218,6 +218,10 @@ TEST_CASE("parser: malformed lines") {
     expect_error("!include-dir", 1, "!include-dir takes exactly one path");
     expect_error("!include-service svc *", 1, "!include-service takes SERVICE ARGUMENT PATH");
     expect_error("!compat-4.0", 1, "invalid directive");
+    expect_error("svc * @anyvm @default allow", 1,
+                 "allow action for @default rule must specify target=");
+    CHECK(parse_error("svc * @anyvm @default allow target=vault").empty());
+    CHECK(parse_error("svc * @anyvm @default ask").empty());
     // Control bytes are escaped in messages.
     std::string err = parse_error("svc * @anyvm @anyvm al\x1blow");
     CHECK(err.find('\x1b') == std::string::npos);
