@@ -68,6 +68,7 @@ Result<size_t> LoopbackChannel::read(std::span<std::byte> buf) {
         return size_t(0);
     if (f.stall_reads > 0) {
         --f.stall_reads;
+        m_shared->wake(m_side); // a spurious "not now": the caller must be woken to retry
         return size_t(0);
     }
     if (in.empty()) {
@@ -92,6 +93,7 @@ Result<size_t> LoopbackChannel::write(std::span<std::byte const> buf) {
         return size_t(0);
     if (f.stall_writes > 0) {
         --f.stall_writes;
+        m_shared->wake(m_side); // a spurious "not now": the caller must be woken to retry
         return size_t(0);
     }
     auto& out = m_shared->to[peer];

@@ -82,3 +82,20 @@ TEST_CASE("loopback works across threads with blocking helpers") {
     REQUIRE(r.has_value());
     CHECK(got == payload);
 }
+
+TEST_CASE("a stalled call wakes its own end, so a waiting caller retries") {
+    // Without the wake, a writer stalled before anything was sent waits for a peer that
+    // has nothing to read and never signals: write_all would hang until its deadline.
+    auto [a, b] = LoopbackChannel::create_pair(0, 1, 1).value();
+    a->set_faults({.stall_writes = 2});
+    CHECK(a->write(bytes_of("x")).value() == 0);
+    CHECK(wait_ready(*a, WantWrite::Yes, 0ms).value());
+    auto start = std::chrono::steady_clock::now();
+    REQUIRE(write_all(*a, bytes_of("hello"), 5s).has_value());
+    CHECK(std::chrono::steady_clock::now() - start < 1s);
+    b->set_faults({.stall_reads = 1});
+    std::byte buf[8];
+    CHECK(b->read(buf).value() == 0);
+    CHECK(wait_ready(*b, WantWrite::No, 0ms).value());
+    CHECK(b->read(buf).value() == 5);
+}
