@@ -4,6 +4,8 @@
 
 #include <bulkhead/base/text.h>
 
+#include <algorithm>
+
 namespace bulkhead::policy {
 
 std::string Token::text() const {
@@ -269,6 +271,7 @@ void parse_text_into(ParseContext& ctx, std::string_view text, std::string const
                      std::optional<ServiceScope> const& scope) {
     uint32_t lineno = 0;
     size_t pos = 0;
+    ctx.out->reserve_rules(size_t(std::count(text.begin(), text.end(), '\n')) + 1);
     auto problem = [&](std::string msg) {
         ctx.problems->push_back(Problem{file, lineno, std::move(msg)});
     };

@@ -6,6 +6,7 @@
 #include <bulkhead/base/result.h>
 #include <bulkhead/policy/system_info.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -81,6 +82,12 @@ public:
 
     // Internal: parse into this policy (used by the loader).
     void append_rule(Rule r) { m_rules.push_back(std::move(r)); }
+    // Capacity hint for `more` rules (bounded; keeps geometric growth).
+    void reserve_rules(size_t more) {
+        size_t want = m_rules.size() + std::min<size_t>(more, 4096);
+        if (want > m_rules.capacity())
+            m_rules.reserve(std::max(want, 2 * m_rules.capacity()));
+    }
     void finish();
 
 private:
