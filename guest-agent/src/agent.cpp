@@ -84,6 +84,7 @@ Result<void> Agent::State::listen_for_dom0() {
 }
 
 void Agent::State::on_listener() {
+    int const listen_fd = listener->readiness_fd(); // accept() closes it
     auto ch = listener->accept();
     if (!ch) {
         LOG_ERROR(log, "control accept", {"error", ch.error().message()});
@@ -91,7 +92,7 @@ void Agent::State::on_listener() {
     }
     if (!*ch)
         return;
-    loop->unwatch(listener->readiness_fd());
+    loop->unwatch(listen_fd);
     listener.reset();
     control = std::move(*ch);
     reader.emplace(Expect::FromDaemon);

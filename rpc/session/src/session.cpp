@@ -220,6 +220,10 @@ Result<bool> Session::receive() {
         auto msg = m_reader.next(m_ch);
         if (!msg) {
             if (msg.error().code() == Errc::Closed) {
+                if (m_exit_sent) { // the caller has all it wanted and left
+                    m_read_done = true;
+                    return true;
+                }
                 if (m_role == Role::Caller)
                     return unexpected(Errc::Closed,
                                       "qrexec data: the other end closed before the exit code");
