@@ -52,6 +52,9 @@ Result<DomainSpec> DomainManager::make_spec(StartConfig const& cfg) {
     auto vdir = m_layout.vchan_dir(cfg.name);
     TRY(sys::remove_tree(vdir));
     TRY(sys::mkdir_p(vdir, 0700));
+    // Any user in the domain may open a data endpoint (qrexec-client-vm runs as the user);
+    // sticky, so one cannot remove another's. dom0's own parent directory is 0711.
+    TRY(sys::chmod(vdir, 01777));
     spec.binds.push_back({vdir, kGuestVchanDir, true});
     spec.binds.push_back({m_agent_dir, kGuestToolsDir, false});
     return spec;
@@ -144,6 +147,7 @@ Result<void> DomainManager::kill(std::string const& name) {
     if (it == m_live.end())
         return unexpected(Errc::Invalid, "domain " + name + " is not running");
     DomId id = it->second.id;
+    it->second.state = State::Halting; // its agent connection breaking now is expected
     lock.unlock();
     TRY_CTX(m_hv.destroy(id), "killing " + name);
     lock.lock();
