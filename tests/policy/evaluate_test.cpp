@@ -286,6 +286,14 @@ TEST_CASE("ask: default_target") {
                "work", "", "svc") == "ask default_target=vault targets=vault" + kDefaults);
 }
 
+TEST_CASE("ask: dom0 is offered only when a rule names it") {
+    CHECK(eval("svc * @anyvm @adminvm ask", "work", "dom0", "svc") ==
+          "ask default_target=- targets=dom0" + kDefaults);
+    CHECK(eval("svc * @anyvm dom0 ask default_target=dom0", "work", "dom0", "svc") ==
+          "ask default_target=dom0 targets=dom0" + kDefaults);
+    CHECK(eval("svc * @anyvm @anyvm ask", "work", "", "svc").find("dom0") == std::string::npos);
+}
+
 TEST_CASE("ask: internal domains are never offered") {
     CHECK(eval("svc * @anyvm sys-usb allow\nsvc * @anyvm @default ask", "work", "", "svc") ==
           kDeny);

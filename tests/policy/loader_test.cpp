@@ -181,6 +181,12 @@ TEST_CASE("loader: !include-service scopes a rules-only file to one service") {
     CHECK(p.rules()[0].file == d + "/svc.inc");
     CHECK(p.rules()[0].line == 2);
 
+    t.write("p/30-x.policy", "!include-service qubes.Gpg + svc.inc\n");
+    Policy bare = load_ok({d});
+    REQUIRE(bare.rules().size() == 2);
+    REQUIRE(bare.rules()[0].argument);
+    CHECK(bare.rules()[0].argument->empty());
+
     t.write("p/30-x.policy", "!include-service * +arg svc.inc\n");
     CHECK(load_error({d}).find("only * argument is allowed with * service") != std::string::npos);
     t.write("p/30-x.policy", "!include-service bad/svc * svc.inc\n");
