@@ -5,7 +5,6 @@ Frames are laid out by hand from Qubes' qrexec.h structs (not with our encoder),
 seeds also cross-check FrameWriter. Each per-message target gets valid frames, truncated
 ones and oversized ones (lengths past the message's limit and near 4 GiB)."""
 import os
-import shutil
 import struct
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "corpus")
@@ -82,9 +81,12 @@ def write(target, name, data):
 
 
 def main():
+    # Regenerates the seeds; crash regressions (regress_*) found by fuzzing are kept.
     for d in os.listdir(ROOT) if os.path.isdir(ROOT) else []:
         if d.startswith("qrexec_"):
-            shutil.rmtree(os.path.join(ROOT, d))
+            for f in os.listdir(os.path.join(ROOT, d)):
+                if not f.startswith("regress_"):
+                    os.remove(os.path.join(ROOT, d, f))
     for target, frames in PER_TYPE.items():
         for i, f in enumerate(frames):
             vs = variants(f) if len(f) < 1024 or i == 0 else {"valid": f}
@@ -119,6 +121,9 @@ def main():
         "hello_v1": (1, HELLO(1)),
         "huge_len": (2, HELLO(3) + hdr(0x191, 0xFFFFFFFF) + b"abc"),
         "truncated": (0, HELLO(3) + EXEC[:-3]),
+        # Shorter than the fixed part (exec_params: the v1 over-read), then a valid frame.
+        "short_exec": (0, HELLO(3) + hdr(0x200, 4) + b"\0" * 4 + EXEC),
+        "short_trigger3": (1, HELLO(3) + hdr(0x212, 96) + b"\0" * 96),
     }
     chunkings = {"whole": [], "bytes": [1], "mixed": [1, 7, 100, 3], "big": [255, 200]}
     for name, (mode, s) in streams.items():
