@@ -37,6 +37,8 @@ Result<void> build_busybox_layer(std::string const& dir, std::string const& busy
                      "tmp", "root", "proc", "dev", "var/log", "run"})
         TRY(sys::mkdir_p(dir + "/" + sub, 0755));
     TRY(sys::chmod(dir + "/tmp", 01777));
+    TRY(sys::unlink(dir + "/var/run")); // /var/run -> /run: the agent's socket lives there
+    TRY(sys::symlink("/run", dir + "/var/run"));
     TRY(sys::chown(dir + "/home/user", 1000, 1000));
     auto binary = TRY_CTX(sys::read_file(busybox), "reading busybox");
     TRY(write(dir + "/bin/busybox", binary, 0755));
