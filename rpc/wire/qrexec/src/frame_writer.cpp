@@ -104,10 +104,14 @@ Result<void> encode_into(std::vector<std::byte>& out, Message const& msg, uint32
                 TRY(e.field(m.target_domain, v2_target_domain_size, "target domain"));
                 TRY(e.field(m.ident, ident_size, "ident"));
             } else if constexpr (std::is_same_v<T, TriggerService3>) {
+                if (version < protocol_v3)
+                    return invalid("TRIGGER_SERVICE3 needs protocol v3");
                 TRY(e.field(m.target_domain, domain_name_size, "target domain"));
                 TRY(e.field(m.ident, ident_size, "ident"));
                 TRY(service_name(e, m.service_name));
             } else if constexpr (std::is_same_v<T, TriggerService4>) {
+                if (version < protocol_v4)
+                    return invalid("TRIGGER_SERVICE4 needs protocol v4");
                 TRY(e.field(m.source_domain, domain_name_size, "source domain", true));
                 TRY(e.field(m.target_domain, domain_name_size, "target domain"));
                 TRY(e.field(m.ident, ident_size, "ident"));

@@ -296,3 +296,19 @@ TEST_CASE("TRIGGER_SERVICE4 is welcome on a v4 session, and only there") {
     spaced[8 + 1] = std::byte{' '};
     CHECK(validate(spaced, Expect::FromAgent, protocol_v4).error().code() == Errc::Protocol);
 }
+
+TEST_CASE("the writer refuses triggers the session's version does not have") {
+    CHECK(FrameWriter::encode(TriggerService3{"work", "1", "qubes.Foo"}, protocol_v2)
+              .error()
+              .code() == Errc::Invalid);
+    CHECK(FrameWriter::encode(TriggerService4{"", "work", "1", "qubes.Foo"}, protocol_v3)
+              .error()
+              .code() == Errc::Invalid);
+    CHECK(FrameWriter::encode(TriggerService4{"", "work", "1", "qubes.Foo"}).error().code() ==
+          Errc::Invalid); // we speak v3
+    FrameWriter w;
+    w.set_version(protocol_v2);
+    CHECK(w.push(TriggerService3{"work", "1", "qubes.Foo"}).error().code() == Errc::Invalid);
+    CHECK(w.queued() == 0); // nothing half-encoded left behind
+    CHECK(w.push(TriggerService{"qubes.Foo", "work", "1"}).has_value());
+}

@@ -25,7 +25,9 @@ void append(std::vector<std::byte>& out, std::string const& s) {
     for (char c : s)
         out.push_back(std::byte(c));
 }
-void pad(std::vector<std::byte>& out, size_t n) { out.insert(out.end(), n, std::byte{0}); }
+void pad(std::vector<std::byte>& out, size_t n) {
+    out.insert(out.end(), n, std::byte{0});
+}
 void u32(std::vector<std::byte>& out, uint32_t v) {
     for (int i = 0; i < 4; ++i)
         out.push_back(std::byte(v >> (8 * i)));
@@ -161,8 +163,7 @@ TEST_CASE("exec command lines: NUL last and only there, user: prefix, length cap
     // Largest legal command line (65535 with NUL) passes; one more is refused from the header.
     std::string longest = "u:" + std::string(max_cmdline_len - 3, 'x');
     CHECK(decode(frame(longest, true), Expect::FromDaemon).has_value());
-    CHECK(decode(frame(longest + "x", true), Expect::FromDaemon).error().code() ==
-          Errc::Protocol);
+    CHECK(decode(frame(longest + "x", true), Expect::FromDaemon).error().code() == Errc::Protocol);
     CHECK(FrameWriter::encode(ExecCmdline{0, 1, "u", longest.substr(2) + "x"}).error().code() ==
           Errc::Invalid);
 }
@@ -253,13 +254,13 @@ TEST_CASE("MSG_TRIGGER_SERVICE3: target_domain[64] ident[32] then the service na
 
 TEST_CASE("MSG_TRIGGER_SERVICE4 (v4): source[64] target[64] ident[32] then the name") {
     TriggerService4 t{"", "work", "3", "qubes.Foo"};
-    auto f = FrameWriter::encode(t).value();
+    auto f = FrameWriter::encode(t, protocol_v4).value();
     CHECK(f.size() == 8 + 160 + 10);
     CHECK(f[0] == std::byte{0x13});
-    CHECK(f[8] == std::byte{0});           // empty source
-    CHECK(f[8 + 64] == std::byte{'w'});    // target
-    CHECK(f[8 + 128] == std::byte{'3'});   // ident
-    CHECK(f[8 + 160] == std::byte{'q'});   // service name
+    CHECK(f[8] == std::byte{0});         // empty source
+    CHECK(f[8 + 64] == std::byte{'w'});  // target
+    CHECK(f[8 + 128] == std::byte{'3'}); // ident
+    CHECK(f[8 + 160] == std::byte{'q'}); // service name
     // Our sessions negotiate at most v3, so it is refused there; a v4 validator accepts it.
     CHECK(decode(f, Expect::FromAgent, protocol_v4).error().code() == Errc::Protocol);
     auto h = QrexecValidator::header(UntrustedBytes(std::span(f).first(8)), Expect::FromAgent,
@@ -308,9 +309,8 @@ TEST_CASE("MSG_DATA_*: raw bytes up to the version's chunk size; exit code u32")
     CHECK(decode(over, Expect::Data).error().code() == Errc::Protocol);
     // Data is not legal on a control channel and control not on a data channel.
     CHECK(decode(want, Expect::FromDaemon).error().code() == Errc::Protocol);
-    CHECK(decode(FrameWriter::encode(ServiceRefused{"1"}).value(), Expect::Data)
-              .error()
-              .code() == Errc::Protocol);
+    CHECK(decode(FrameWriter::encode(ServiceRefused{"1"}).value(), Expect::Data).error().code() ==
+          Errc::Protocol);
 }
 
 TEST_CASE("unknown types and truncated frames") {
@@ -325,9 +325,8 @@ TEST_CASE("unknown types and truncated frames") {
     // The validator itself refuses a payload shorter than its header says.
     auto h = QrexecValidator::header(UntrustedBytes(std::span(f).first(8)), Expect::FromDaemon, 3);
     REQUIRE(h.has_value());
-    CHECK(QrexecValidator::payload(*h, UntrustedBytes(std::span(f).subspan(8)), 3)
-              .error()
-              .code() == Errc::Protocol);
+    CHECK(QrexecValidator::payload(*h, UntrustedBytes(std::span(f).subspan(8)), 3).error().code() ==
+          Errc::Protocol);
     CHECK(QrexecValidator::header(UntrustedBytes(std::span(f).first(7)), Expect::FromDaemon, 3)
               .error()
               .code() == Errc::Protocol);
