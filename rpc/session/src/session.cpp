@@ -341,11 +341,18 @@ Result<int> Session::run() {
         for (auto& s : m_sinks)
             progress |= drain(s);
         progress |= TRY(receive());
-        if (m_hello && !m_write_closed && m_writer.queued() < high_water) {
+        // Local input: several chunks per turn while the channel keeps up (fewer, larger
+        // writes), never more than high_water waiting.
+        for (int turn = 0; turn < 4 && m_hello && !m_write_closed && m_writer.queued() < high_water;
+             ++turn) {
+            bool got = false;
             for (auto s : {Stream::Stdin, Stream::Stdout, Stream::Stderr})
-                progress |= TRY(pump_source(s));
-            progress |= TRY(send());
+                got |= TRY(pump_source(s));
+            progress |= got;
+            if (!got)
+                break;
         }
+        progress |= TRY(send());
         if (m_role == Role::Executor) {
             if (!m_exited && m_pid > 0)
                 progress |= TRY(reap(WNOHANG));
