@@ -91,8 +91,8 @@ TEST_CASE("a stalled call wakes its own end, so a waiting caller retries") {
     CHECK(a->write(bytes_of("x")).value() == 0);
     CHECK(wait_ready(*a, WantWrite::Yes, 0ms).value());
     auto start = std::chrono::steady_clock::now();
-    REQUIRE(write_all(*a, bytes_of("hello"), 5s).has_value());
-    CHECK(std::chrono::steady_clock::now() - start < 1s);
+    REQUIRE(write_all(*a, bytes_of("hello"), 20s).has_value());
+    CHECK(std::chrono::steady_clock::now() - start < 5s); // not the deadline
     b->set_faults({.stall_reads = 1});
     std::byte buf[8];
     CHECK(b->read(buf).value() == 0);

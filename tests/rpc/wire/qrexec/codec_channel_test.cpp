@@ -21,7 +21,7 @@ namespace {
 
 // Reads messages until one arrives (or the channel fails / the deadline passes).
 Result<ValidatedMessage> next_blocking(Channel& ch, FrameReader& r) {
-    auto deadline = std::chrono::steady_clock::now() + 10s;
+    auto deadline = std::chrono::steady_clock::now() + 30s;
     for (;;) {
         auto m = TRY(r.next(ch));
         if (m)
@@ -47,7 +47,7 @@ Result<void> send_stream(Channel& ch, std::vector<std::byte> const& data, size_t
         w.push_data(Stream::Stdout, std::span(data).subspan(at, std::min(chunk, data.size() - at)));
     w.push_data(Stream::Stdout, {});
     TRY(w.push(ExitCode{3}));
-    return w.flush_all(ch, 10s);
+    return w.flush_all(ch, 30s);
 }
 
 // Receives what send_stream sent; returns the stdout bytes, checks EOF then the exit code.
