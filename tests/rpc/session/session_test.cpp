@@ -319,3 +319,27 @@ TEST_CASE("session: an old peer (v2) gets 4 KiB chunks") {
     CHECK(code == 4);
     CHECK(exec.get().has_value());
 }
+
+TEST_CASE("session: the caller's descriptors get their blocking flags back") {
+    auto [a, b] = LoopbackChannel::create_pair(0, 5, 513).value();
+    // One socket as both stdin and stdout, like a terminal shared with a shell.
+    auto [mine, other] = sys::socketpair().value();
+    (void)sys::write_all(other.get(), std::string_view("abc"));
+    (void)sys::shutdown_write(other.get());
+    auto exec = std::async(std::launch::async, [&] {
+        ExecutorIo io;
+        auto [r, w] = sys::pipe(O_CLOEXEC).value();
+        (void)sys::write_all(w.get(), std::string_view("out"));
+        w.reset();
+        io.stdout_fd = std::move(r);
+        return run_executor(*b, std::move(io));
+    });
+    CallerIo io;
+    io.stdin_fd = sys::dup(mine.get()).value();
+    io.stdout_fd = sys::dup(mine.get()).value();
+    auto code = run_caller(*a, std::move(io));
+    REQUIRE(code.has_value());
+    CHECK(exec.get().has_value());
+    CHECK((::fcntl(mine.get(), F_GETFL) & O_NONBLOCK) == 0);
+    CHECK(sys::read_to_end(other.get()).value() == "out");
+}
