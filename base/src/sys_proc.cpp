@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -210,6 +211,16 @@ std::string getenv_or(char const* name, std::string fallback) {
 }
 
 void ignore_sigpipe() { ::signal(SIGPIPE, SIG_IGN); }
+
+Result<void> raise_fd_limit() {
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) < 0)
+        return Error::from_errno("getrlimit", errno);
+    lim.rlim_cur = lim.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &lim) < 0)
+        return Error::from_errno("setrlimit", errno);
+    return {};
+}
 
 namespace {
 sigset_t make_set(std::initializer_list<int> signals) {

@@ -42,7 +42,10 @@ struct Broker::Call {
 };
 
 Broker::Broker(EventLoop& loop, Plumbing& plumbing, BrokerHost& host, BrokerOptions opts)
-    : m_loop(loop), m_plumbing(plumbing), m_host(host), m_opts(opts) {}
+    : m_loop(loop)
+    , m_plumbing(plumbing)
+    , m_host(host)
+    , m_opts(opts) {}
 
 Broker::~Broker() {
     std::unique_lock lock(m_mutex);
@@ -177,7 +180,8 @@ void Broker::send(std::string const& name, DomId id, q::Message msg) {
 }
 
 void Broker::post_send(std::string const& name, DomId id, q::Message msg) {
-    m_loop.post([this, name, id, msg = std::move(msg)]() mutable { send(name, id, std::move(msg)); });
+    m_loop.post(
+        [this, name, id, msg = std::move(msg)]() mutable { send(name, id, std::move(msg)); });
 }
 
 void Broker::on_message(Conn& c, q::Message const& m) {
@@ -276,8 +280,8 @@ void Broker::run_call(std::shared_ptr<Call> call) {
         return;
     }
     std::string user = allow.user.empty() ? m_host.default_user(target) : allow.user;
-    auto cmd = user + ":" + std::string(q::rpc_request_command) + " " + call->service + " " +
-               src.name;
+    auto cmd =
+        user + ":" + std::string(q::rpc_request_command) + " " + call->service + " " + src.name;
     LOG_INFO(log, "call", {"source", src.name}, {"target", target}, {"service", call->service},
              {"port", std::to_string(*port)});
     post_send(target, *id, q::ExecCmdline{src.id, *port, user, cmd.substr(user.size() + 1)});

@@ -13,8 +13,8 @@ std::unique_ptr<rpc::Transport> SocketPlumbing::transport_for(std::string const&
 }
 
 Result<UniqueFd> SocketPlumbing::dom0_data_server(Endpoint const& domain, rpc::Port port) {
-    auto path = rpc::SocketTransport::socket_path(m_layout.vchan_dir(domain.name), 0, domain.id,
-                                                  port);
+    auto path =
+        rpc::SocketTransport::socket_path(m_layout.vchan_dir(domain.name), 0, domain.id, port);
     (void)sys::unlink(path);
     return sys::unix_listen(path, 1);
 }
@@ -34,8 +34,8 @@ Result<void> SocketPlumbing::route(Endpoint const& source, Endpoint const& targe
         if (st && S_ISSOCK(st->st_mode))
             break;
         if (st)
-            return unexpected(Errc::Protocol, "data endpoint of " + source.name +
-                                                  " is not a socket");
+            return unexpected(Errc::Protocol,
+                              "data endpoint of " + source.name + " is not a socket");
         if (std::chrono::steady_clock::now() >= deadline)
             return unexpected(Errc::Timeout, source.name + " did not open its data endpoint");
         std::this_thread::sleep_for(pause);

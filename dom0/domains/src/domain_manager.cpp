@@ -1,6 +1,10 @@
 #include <bulkhead/base/log.h>
 #include <bulkhead/base/sys/fd.h>
+#include <bulkhead/base/text.h>
+
+#include <algorithm>
 #include <bulkhead/dom0/domains/domain_manager.h>
+#include <cctype>
 
 namespace bulkhead::dom0 {
 namespace {
@@ -15,8 +19,11 @@ constexpr char const* kGuestToolsDir = "/usr/lib/bulkhead";
 
 DomainManager::DomainManager(Hypervisor& hv, ConfigSource& config, AgentHub& hub, Layout layout,
                              std::string agent_dir)
-    : m_hv(hv), m_config(config), m_hub(hub), m_layout(std::move(layout)),
-      m_agent_dir(std::move(agent_dir)) {}
+    : m_hv(hv)
+    , m_config(config)
+    , m_hub(hub)
+    , m_layout(std::move(layout))
+    , m_agent_dir(std::move(agent_dir)) {}
 
 DomainManager::~DomainManager() = default;
 
@@ -37,6 +44,22 @@ Result<DomainSpec> DomainManager::make_spec(StartConfig const& cfg) {
     if (!cfg.disposable) {
         spec.private_dir = m_layout.private_dir(cfg.name);
         TRY(sys::mkdir_p(spec.private_dir, 0755));
+        // A new private volume gets the default user's home, as Qubes' first boot does
+        // (uid/gid 1000, the Qubes user). The domain owns everything below it afterwards.
+        auto const& u = cfg.default_user;
+        bool valid_user = !u.empty() && u.size() <= 32 && (std::islower(u[0]) || u[0] == '_') &&
+                          std::all_of(u.begin(), u.end(), [](char c) {
+                              return std::islower(c) || std::isdigit(c) || c == '_' || c == '-';
+                          });
+        if (!valid_user)
+            return unexpected(Errc::Invalid,
+                              "default_user '" + text::escape(u) + "' is not a valid user name");
+        auto home = spec.private_dir + "/home/" + u;
+        if (cfg.default_user != "root" && !sys::exists(home)) {
+            TRY(sys::mkdir_p(spec.private_dir + "/home", 0755));
+            TRY(sys::mkdir_p(home, 0700));
+            TRY(sys::chown(home, 1000, 1000));
+        }
     }
     spec.memory_mib = cfg.memory_mib;
     spec.maxmem_mib = cfg.maxmem_mib;
@@ -101,8 +124,8 @@ Result<DomId> DomainManager::start(std::string const& name) {
                                         e.message() + ")");
     }
     it->second.state = State::Running;
-    auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - t0);
     LOG_INFO(log, "domain running", {"domain", name}, {"id", std::to_string(id)},
              {"ms", std::to_string(ms.count())});
     m_changed.notify_all();
@@ -184,10 +207,14 @@ std::string DomainManager::power_state(std::string const& name) const {
     if (it == m_live.end())
         return name == "dom0" ? "Running" : "Halted";
     switch (it->second.state) {
-    case State::Transient: return "Transient";
-    case State::Running: return "Running";
-    case State::Paused: return "Paused";
-    case State::Halting: return "Halting";
+    case State::Transient:
+        return "Transient";
+    case State::Running:
+        return "Running";
+    case State::Paused:
+        return "Paused";
+    case State::Halting:
+        return "Halting";
     }
     return "Halted";
 }

@@ -58,6 +58,8 @@ inline std::chrono::steady_clock::time_point now() { return std::chrono::steady_
 
 // Ignores SIGPIPE process-wide (writes return EPIPE instead).
 void ignore_sigpipe();
+// Raises the soft RLIMIT_NOFILE to the hard limit (servers with many connections).
+Result<void> raise_fd_limit();
 // Blocks these signals in the calling thread (and threads it creates later).
 Result<void> block_signals(std::initializer_list<int> signals);
 // Waits for one of the (blocked) signals; returns its number.

@@ -38,7 +38,8 @@ public:
 
 class SocketPlumbing final : public Plumbing {
 public:
-    explicit SocketPlumbing(Layout layout) : m_layout(std::move(layout)) {}
+    explicit SocketPlumbing(Layout layout)
+        : m_layout(std::move(layout)) {}
     std::unique_ptr<rpc::Transport> transport_for(std::string const& domain) override;
     Result<UniqueFd> dom0_data_server(Endpoint const& domain, rpc::Port port) override;
     Result<void> route(Endpoint const& source, Endpoint const& target, rpc::Port port,

@@ -1,0 +1,95 @@
+// bulkheadd: the dom0 daemon. See daemon.h.
+#include "daemon.h"
+
+#include <bulkhead/base/log.h>
+#include <bulkhead/base/sys/proc.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+using namespace bulkhead;
+
+namespace {
+
+constexpr char const* kUsage =
+    "usage: bulkheadd [--backend auto|sandbox|xen] [--root DIR] [--policy-dir DIR]...\n"
+    "                 [--agent-dir DIR]\n"
+    "\n"
+    "The Bulkhead dom0 daemon: domain store, domains, qrexec broker, admin API.\n"
+    "  --backend     hypervisor backend (default auto: xen when /proc/xen exists)\n"
+    "  --root        state directory (default $BULKHEAD_ROOT or /var/lib/bulkhead)\n"
+    "  --policy-dir  qrexec policy directory; repeatable, first file name wins\n"
+    "                (default /etc/qubes/policy.d)\n"
+    "  --agent-dir   directory holding bulkhead-agent and the guest tools\n"
+    "                (default: this program's directory)\n";
+
+} // namespace
+
+int main(int argc, char** argv) {
+    dom0::DaemonOptions opts;
+    opts.root = sys::getenv_or("BULKHEAD_ROOT", "/var/lib/bulkhead");
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "bulkheadd: error: %s needs a value\n", a.c_str());
+                std::exit(2);
+            }
+            return argv[++i];
+        };
+        if (a == "--help" || a == "-h") {
+            std::fputs(kUsage, stdout);
+            return 0;
+        } else if (a == "--backend") {
+            opts.backend = value();
+        } else if (a == "--root") {
+            opts.root = value();
+        } else if (a == "--policy-dir") {
+            opts.policy_dirs.push_back(value());
+        } else if (a == "--agent-dir") {
+            opts.agent_dir = value();
+        } else {
+            std::fprintf(stderr, "bulkheadd: error: unknown argument '%s'\n%s", a.c_str(), kUsage);
+            return 2;
+        }
+    }
+    if (opts.policy_dirs.empty())
+        opts.policy_dirs.push_back("/etc/qubes/policy.d");
+    if (opts.agent_dir.empty()) {
+        auto dir = sys::self_exe_dir();
+        if (!dir) {
+            std::fprintf(stderr, "bulkheadd: error: %s\n", dir.error().message().c_str());
+            return 1;
+        }
+        opts.agent_dir = *dir;
+    }
+    sys::ignore_sigpipe();
+    (void)sys::raise_fd_limit(); // a connection and a data endpoint per call in flight
+    // Signals go to the waiting thread only (blocked before any other thread exists).
+    if (auto r = sys::block_signals({SIGTERM, SIGINT, SIGHUP}); !r) {
+        std::fprintf(stderr, "bulkheadd: error: %s\n", r.error().message().c_str());
+        return 1;
+    }
+    auto daemon = dom0::Daemon::create(opts);
+    if (!daemon) {
+        std::fprintf(stderr, "bulkheadd: error: %s\n", daemon.error().message().c_str());
+        return 1;
+    }
+    std::thread waiter([d = daemon->get()] {
+        (void)sys::wait_signal({SIGTERM, SIGINT, SIGHUP});
+        d->stop();
+    });
+    auto r = (*daemon)->run();
+    (*daemon)->stop(); // the loop can only end through stop(); joins nothing twice
+    // The waiter may still be in sigwait: wake it.
+    (void)sys::kill(::getpid(), SIGTERM);
+    waiter.join();
+    daemon->reset();
+    if (!r) {
+        std::fprintf(stderr, "bulkheadd: error: %s\n", r.error().message().c_str());
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,129 @@
+#include "system.h"
+
+#include <bulkhead/base/sys/fd.h>
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <fcntl.h>
+#include <thread>
+
+namespace bulkhead::testing {
+namespace {
+
+std::string must(Result<std::string> r) {
+    if (!r)
+        FAIL(r.error().message());
+    return *r;
+}
+
+} // namespace
+
+System::System(std::string const& policy) {
+    m_root = must(sys::make_temp_dir("/tmp/bulkhead-it-"));
+    m_bin = must(sys::self_exe_dir()) + "/..";
+    REQUIRE(sys::mkdir_p(m_root + "/policy"));
+    REQUIRE(sys::write_file_atomic(m_root + "/policy/50-test.policy", policy));
+    start_daemon();
+}
+
+System::~System() {
+    stop_daemon();
+    (void)sys::remove_tree(m_root);
+}
+
+std::vector<std::string> System::env() const {
+    return {"BULKHEAD_ROOT=" + m_root, "PATH=/usr/bin:/bin:/usr/sbin:/sbin", "BULKHEAD_LOG=warn"};
+}
+
+void System::start_daemon() {
+    auto log =
+        sys::open(m_root + "/bulkheadd.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    REQUIRE(log);
+    auto null = sys::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    REQUIRE(null);
+    sys::SpawnOptions o;
+    o.argv = {m_bin + "/bulkheadd", "--backend",       "sandbox", "--root", m_root,
+              "--policy-dir",       m_root + "/policy"};
+    o.env =
+        std::vector<std::string>{"BULKHEAD_ROOT=" + m_root, "PATH=/usr/bin:/bin:/usr/sbin:/sbin"};
+    o.fds = {{0, null->get()}, {1, log->get()}, {2, log->get()}};
+    auto pid = sys::spawn(o);
+    REQUIRE(pid);
+    m_daemon = *pid;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!sys::exists(m_root + "/run/bulkheadd.pid")) {
+        auto st = sys::waitpid(m_daemon, WNOHANG);
+        if (st && st->code != -1) {
+            m_daemon = -1;
+            FAIL("bulkheadd exited at start:\n" << daemon_log());
+        }
+        if (std::chrono::steady_clock::now() > deadline)
+            FAIL("bulkheadd did not come up:\n" << daemon_log());
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+void System::stop_daemon() {
+    if (m_daemon <= 0)
+        return;
+    (void)sys::kill(m_daemon, SIGTERM);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    for (;;) {
+        auto st = sys::waitpid(m_daemon, WNOHANG);
+        if (!st || st->code != -1)
+            break;
+        if (std::chrono::steady_clock::now() > deadline) {
+            (void)sys::kill(m_daemon, SIGKILL);
+            (void)sys::waitpid(m_daemon);
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    m_daemon = -1;
+}
+
+void System::restart_daemon() {
+    stop_daemon();
+    start_daemon();
+}
+
+std::string System::daemon_log() const {
+    return sys::read_file(m_root + "/bulkheadd.log").value_or("");
+}
+
+ToolResult System::tool(std::vector<std::string> args, std::string const& stdin_data) {
+    args[0] = m_bin + "/" + args[0];
+    // sys::run inherits the environment: set ours for the child.
+    ::setenv("BULKHEAD_ROOT", m_root.c_str(), 1);
+    auto r = sys::run(args, stdin_data);
+    if (!r)
+        FAIL("running " << args[0] << ": " << r.error().message());
+    return {r->status.code, r->out, r->err};
+}
+
+std::string System::ok(std::vector<std::string> args, std::string const& stdin_data) {
+    auto r = tool(args, stdin_data);
+    INFO("command: " << args[0] << "\nstdout: " << r.out << "\nstderr: " << r.err
+                     << "\ndaemon log:\n"
+                     << daemon_log());
+    REQUIRE(r.code == 0);
+    return r.out;
+}
+
+void System::make_template(std::string const& name) {
+    auto store = m_root + "/tpl-src";
+    ok({"bulkhead-template", store, "busybox", name});
+    ok({"qvm-create", "--class", "TemplateVM", "--label", "black", name});
+    ok({"qvm-template", "import-layer", name, store + "/" + name + "/base"});
+}
+
+std::string System::make_layer_dir(std::string const& rel_path, std::string const& content) {
+    auto dir = m_root + "/layer-src-" + std::to_string(++m_layer_seq);
+    auto file = dir + "/" + rel_path;
+    REQUIRE(sys::mkdir_p(file.substr(0, file.rfind('/'))));
+    REQUIRE(sys::write_file_atomic(file, content, 0644));
+    return dir;
+}
+
+} // namespace bulkhead::testing
