@@ -19,13 +19,13 @@ _bulkhead_qvm() {
         case "${COMP_WORDS[i]}" in
         --admin-socket) _bulkhead_qvm_socket="${COMP_WORDS[i+1]}"; ((i++)) ;;
         --admin-socket=*) _bulkhead_qvm_socket="${COMP_WORDS[i]#*=}" ;;
-        --exclude|--fields|-O|--format|-o|--class|--label|-l|--tags|--template|-t|--property|--prop|-P|--timeout|-C) ((i++)) ;;
+        --exclude|--sort|--fields|-O|--format|-o|--class|--label|-l|--tags|--template|-t|--property|--prop|-P|--timeout|-C) ((i++)) ;;
         -*) ;;
         *) pos+=("${COMP_WORDS[i]}") ;;
         esac
     done
     case "$tool" in
-    qvm-ls) opts="--all --exclude --fields -O --format -o --raw-data --raw-list --class --label --tags --running --paused --halted --help-columns" ;;
+    qvm-ls) opts="--all --exclude --fields -O --format -o --raw-data --raw-list --class --label --tags --running --paused --halted --sort --reverse --help-columns" ;;
     qvm-create) opts="--class -C --template -t --label -l --property --prop -P --help-classes" ;;
     qvm-prefs) opts="--default -D --hide-default --get -g --set -s --help-properties" ;;
     qvm-features) opts="--unset --default --delete -D" ;;
@@ -40,7 +40,7 @@ _bulkhead_qvm() {
     --label|-l) COMPREPLY=($(compgen -W "$labels" -- "$cur")); return ;;
     --class|-C) COMPREPLY=($(compgen -W "$classes" -- "$cur")); return ;;
     --template|-t|--exclude) COMPREPLY=($(compgen -W "$(_bulkhead_qvm_domains)" -- "$cur")); return ;;
-    --fields|-O|--format|-o|--tags|--property|--prop|-P|--timeout|--admin-socket) return ;;
+    --sort|--fields|-O|--format|-o|--tags|--property|--prop|-P|--timeout|--admin-socket) return ;;
     esac
     if [[ "$cur" == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))

@@ -77,6 +77,8 @@ int qvm_ls(int argc, char** argv) {
         .flag("running", 0, "show running qubes")
         .flag("paused", 0, "show paused qubes")
         .flag("halted", 0, "show halted qubes")
+        .option("sort", 0, "COLUMN", "sort by this column (one of the shown ones) instead of NAME")
+        .flag("reverse", 0, "reverse the sort")
         .flag("help-columns", 0, "list the available columns and exit")
         .epilog("Columns: NAME STATE CLASS LABEL TEMPLATE NETVM QID UUID TAGS, or any property.");
     if (auto r = args.parse(argc, argv))
@@ -112,6 +114,10 @@ int qvm_ls(int argc, char** argv) {
     }
     if (fields.empty())
         return args.usage_error("--fields needs at least one column");
+    auto sort_by = lower(args.value("sort", "name"));
+    if (args.has("sort") && std::find(fields.begin(), fields.end(), sort_by) == fields.end())
+        return args.usage_error("--sort: column '" + text::escape(sort_by) +
+                                "' is not in the output columns");
     bool need_props = false;
     for (auto const& f : fields) {
         if (!known_column(f))
@@ -159,6 +165,10 @@ int qvm_ls(int argc, char** argv) {
             continue;
         shown.push_back(d);
     }
+    std::stable_sort(shown.begin(), shown.end(), [&](auto const& a, auto const& b) {
+        auto ka = cell(a, sort_by), kb = cell(b, sort_by);
+        return args.has("reverse") ? kb < ka : ka < kb;
+    });
     if (args.has("raw-list")) {
         for (auto const& d : shown)
             std::printf("%s\n", safe(d.name()).c_str());

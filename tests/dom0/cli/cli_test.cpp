@@ -45,10 +45,17 @@ TEST_CASE("qvm-ls: raw list, raw data, fields, filters") {
     r = f.run("qvm-ls", {"--raw-list", "--all", "--exclude", "dom0", "--exclude=work"});
     CHECK(r.out == "dvm\nfedora\nsys-net\n");
     r = f.run("qvm-ls", {"-O", "name,class", "work", "fedora"});
-    CHECK(r.out == "NAME    CLASS\nwork    AppVM\nfedora  TemplateVM\n");
+    CHECK(r.out == "NAME    CLASS\nfedora  TemplateVM\nwork    AppVM\n"); // sorted by NAME
     need(f.store->add_tag("work", "blue-team"), "tag");
     r = f.run("qvm-ls", {"--raw-data", "--fields=name,tags,qid", "--tags", "blue-team"});
     CHECK(r.out == "work|blue-team|" + std::to_string(f.store->get("work")->qid) + "\n");
+    r = f.run("qvm-ls", {"--raw-data", "-O", "name,class", "--sort", "CLASS", "--reverse"});
+    CHECK(r.out == "fedora|TemplateVM\nsys-net|StandaloneVM\ndvm|AppVM\nwork|AppVM\n"
+                   "dom0|AdminVM\n");
+    r = f.run("qvm-ls", {"--raw-list", "--reverse"});
+    CHECK(r.out == "work\nsys-net\nfedora\ndvm\ndom0\n");
+    r = f.run("qvm-ls", {"--sort", "memory"});
+    CHECK(r.status.code == 2);
     r = f.run("qvm-ls", {"--help-columns"});
     CHECK(r.status.code == 0);
     CHECK(r.out.find("NETVM\n") != std::string::npos);
