@@ -189,9 +189,12 @@ TEST_CASE_METHOD(Fixture, "agent: MSG_JUST_EXEC runs without streams") {
     auto port = dom0.next_port();
     dom0.send(JustExec{0, port, "root", "echo ran > " + marker});
     CHECK(dom0.wait_terminated(0, port, 10s));
-    for (int i = 0; i < 500 && !sys::exists(marker); ++i)
+    std::string content;
+    for (int i = 0; i < 1000 && content != "ran\n"; ++i) {
         std::this_thread::sleep_for(10ms);
-    CHECK(sys::read_file(marker).value_or("") == "ran\n");
+        content = sys::read_file(marker).value_or("");
+    }
+    CHECK(content == "ran\n");
 }
 
 TEST_CASE_METHOD(Fixture, "agent: SIGTERM stops running requests and exits 0") {
