@@ -58,6 +58,9 @@ Result<void> build_busybox_layer(std::string const& dir, std::string const& busy
     TRY(write(dir + "/etc/hostname", "bulkhead\n"));
     TRY(write(dir + "/etc/qubes-rpc/qubes.Echo", "#!/bin/sh\nexec cat\n", 0755));
     TRY(write(dir + "/etc/qubes-rpc/qubes.Hostname", "#!/bin/sh\nexec hostname\n", 0755));
+    // The guest tools dom0 shows at /usr/lib/bulkhead, on PATH as in a Qubes template.
+    TRY(sys::unlink(dir + "/usr/bin/qrexec-client-vm"));
+    TRY(sys::symlink("/usr/lib/bulkhead/qrexec-client-vm", dir + "/usr/bin/qrexec-client-vm"));
     return ok();
 }
 

@@ -210,6 +210,12 @@ int main(int argc, char** argv) {
     auto code = rpc::session::run_caller(channel, std::move(io));
     for (auto& t : filters)
         t.join();
+    if (dispvm) {
+        // As Qubes: the call ends when the disposable is gone (it may be gone already).
+        admin::Request kill;
+        kill.mutable_kill()->set_name(resp.run().domain());
+        (void)client->call(kill);
+    }
     if (!code)
         fail("the call ended without an exit code: " + code.error().message(), 1);
     return *code;
