@@ -2,28 +2,36 @@
 
 #include <bulkhead/base/sys/fd.h>
 
-#include <catch2/catch.hpp>
-
 #include <csignal>
+#include <sstream>
+#include <stdexcept>
 #include <fcntl.h>
 #include <thread>
 
 namespace bulkhead::testing {
 namespace {
 
-std::string must(Result<std::string> r) {
+[[noreturn]] void fail(std::string const& msg) { throw std::runtime_error(msg); }
+
+template <typename T>
+T must(Result<T> r, std::string const& what) {
     if (!r)
-        FAIL(r.error().message());
-    return *r;
+        fail(what + ": " + r.error().message());
+    return std::move(*r);
+}
+
+void must(Result<void> r, std::string const& what) {
+    if (!r)
+        fail(what + ": " + r.error().message());
 }
 
 } // namespace
 
 System::System(std::string const& policy) {
-    m_root = must(sys::make_temp_dir("/tmp/bulkhead-it-"));
-    m_bin = must(sys::self_exe_dir()) + "/..";
-    REQUIRE(sys::mkdir_p(m_root + "/policy"));
-    REQUIRE(sys::write_file_atomic(m_root + "/policy/50-test.policy", policy));
+    m_root = must(sys::make_temp_dir("/tmp/bulkhead-it-"), "temp dir");
+    m_bin = must(sys::self_exe_dir(), "self_exe_dir") + "/..";
+    must(sys::mkdir_p(m_root + "/policy"), "policy dir");
+    must(sys::write_file_atomic(m_root + "/policy/50-test.policy", policy), "policy");
     start_daemon();
 }
 
@@ -37,29 +45,26 @@ std::vector<std::string> System::env() const {
 }
 
 void System::start_daemon() {
-    auto log =
-        sys::open(m_root + "/bulkheadd.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    REQUIRE(log);
-    auto null = sys::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    REQUIRE(null);
+    auto log = must(
+        sys::open(m_root + "/bulkheadd.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600),
+        "daemon log");
+    auto null = must(sys::open("/dev/null", O_RDONLY | O_CLOEXEC), "/dev/null");
     sys::SpawnOptions o;
     o.argv = {m_bin + "/bulkheadd", "--backend",       "sandbox", "--root", m_root,
               "--policy-dir",       m_root + "/policy"};
     o.env =
         std::vector<std::string>{"BULKHEAD_ROOT=" + m_root, "PATH=/usr/bin:/bin:/usr/sbin:/sbin"};
-    o.fds = {{0, null->get()}, {1, log->get()}, {2, log->get()}};
-    auto pid = sys::spawn(o);
-    REQUIRE(pid);
-    m_daemon = *pid;
+    o.fds = {{0, null.get()}, {1, log.get()}, {2, log.get()}};
+    m_daemon = must(sys::spawn(o), "starting bulkheadd");
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (!sys::exists(m_root + "/run/bulkheadd.pid")) {
         auto st = sys::waitpid(m_daemon, WNOHANG);
         if (st && st->code != -1) {
             m_daemon = -1;
-            FAIL("bulkheadd exited at start:\n" << daemon_log());
+            fail("bulkheadd exited at start:\n" + daemon_log());
         }
         if (std::chrono::steady_clock::now() > deadline)
-            FAIL("bulkheadd did not come up:\n" << daemon_log());
+            fail("bulkheadd did not come up:\n" + daemon_log());
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
 }
@@ -96,18 +101,21 @@ ToolResult System::tool(std::vector<std::string> args, std::string const& stdin_
     args[0] = m_bin + "/" + args[0];
     // sys::run inherits the environment: set ours for the child.
     ::setenv("BULKHEAD_ROOT", m_root.c_str(), 1);
-    auto r = sys::run(args, stdin_data);
-    if (!r)
-        FAIL("running " << args[0] << ": " << r.error().message());
-    return {r->status.code, r->out, r->err};
+    auto r = must(sys::run(args, stdin_data), "running " + args[0]);
+    return {r.status.code, r.out, r.err};
 }
 
 std::string System::ok(std::vector<std::string> args, std::string const& stdin_data) {
     auto r = tool(args, stdin_data);
-    INFO("command: " << args[0] << "\nstdout: " << r.out << "\nstderr: " << r.err
-                     << "\ndaemon log:\n"
-                     << daemon_log());
-    REQUIRE(r.code == 0);
+    if (r.code != 0) {
+        std::ostringstream msg;
+        msg << "command failed (exit " << r.code << "):";
+        for (auto const& a : args)
+            msg << " " << a;
+        msg << "\nstdout: " << r.out << "\nstderr: " << r.err << "\ndaemon log:\n"
+            << daemon_log();
+        fail(msg.str());
+    }
     return r.out;
 }
 
@@ -121,8 +129,8 @@ void System::make_template(std::string const& name) {
 std::string System::make_layer_dir(std::string const& rel_path, std::string const& content) {
     auto dir = m_root + "/layer-src-" + std::to_string(++m_layer_seq);
     auto file = dir + "/" + rel_path;
-    REQUIRE(sys::mkdir_p(file.substr(0, file.rfind('/'))));
-    REQUIRE(sys::write_file_atomic(file, content, 0644));
+    must(sys::mkdir_p(file.substr(0, file.rfind('/'))), "layer dir");
+    must(sys::write_file_atomic(file, content, 0644), "layer file");
     return dir;
 }
 

@@ -1,6 +1,7 @@
 // System: a real bulkheadd (sandbox backend) in a temporary BULKHEAD_ROOT, for integration
 // tests and benchmarks. Builds a busybox template layer, starts the daemon, runs the real
 // qvm-* tools against it, and stops everything (domains included) when destroyed.
+// Failures throw std::runtime_error (a test framework reports them; benchmarks abort).
 #pragma once
 
 #include <bulkhead/base/result.h>
@@ -28,7 +29,7 @@ public:
     std::string const& bin() const { return m_bin; }
     // Runs build/bin/<tool> args... with BULKHEAD_ROOT set; stdin_data fed to it.
     ToolResult tool(std::vector<std::string> args, std::string const& stdin_data = "");
-    // Same, but fails the test (REQUIRE) unless it exits 0; returns stdout.
+    // Same, but throws unless it exits 0 (with its output and the daemon's log); returns stdout.
     std::string ok(std::vector<std::string> args, std::string const& stdin_data = "");
     // Environment for spawning tools directly.
     std::vector<std::string> env() const;
