@@ -155,3 +155,134 @@ TEST_CASE("without root create() is Unsupported, naming what is missing", "[sand
     auto status = sys::waitpid(pid).value();
     CHECK(status.code == 0);
 }
+
+TEST_CASE("sandbox backend with a user namespace passes the Hypervisor contract",
+          "[sandbox][contract][userns]") {
+    Fixture fx;
+    SandboxOptions opts;
+    opts.user_namespace = UserNamespace::Mapped;
+    SandboxHypervisor hv(opts);
+    contract::ContractEnv env;
+    env.spec = [&](auto const& n, auto const& s, Storage st) { return fx.spec(n, s, st); };
+    env.read_private = [&](auto const& n, auto const& p) { return fx.read_private(n, p); };
+    env.memory_limit_mib = [&](DomId id) -> Result<uint64_t> {
+        auto l = TRY(hv.limits(id));
+        return l.memory_max_bytes >> 20;
+    };
+    env.host_marker = fx.base + "/host-marker";
+    env.syscall_probe = "/probe/syscall_probe";
+    contract::run_hypervisor_contract(hv, env);
+}
+
+namespace {
+// "Uid:\treal\teffective\tsaved\tfs" of a host pid.
+std::optional<uint32_t> host_uid(int pid) {
+    auto status = sys::read_file("/proc/" + std::to_string(pid) + "/status");
+    if (!status)
+        return std::nullopt;
+    auto at = status->find("\nUid:\t");
+    if (at == std::string::npos)
+        return std::nullopt;
+    return static_cast<uint32_t>(std::stoul(status->substr(at + 6)));
+}
+} // namespace
+
+TEST_CASE("a mapped guest's root is an unprivileged host uid; ranges are disjoint",
+          "[sandbox][userns]") {
+    Fixture fx;
+    SandboxOptions opts;
+    opts.user_namespace = UserNamespace::Mapped;
+    opts.pids_max = 48;
+    SandboxHypervisor hv(opts);
+    auto script =
+        "id -u > /rw/uid; cat /etc/layer-a /etc/layer-b > /rw/layers;"
+        "echo x > /new-file && echo ok > /rw/root-dir;"
+        "(echo x > /etc/written) 2>/dev/null && echo ok > /rw/etc || echo denied > /rw/etc;"
+        "touch /rw/ready; exec sleep 1000";
+    auto a = hv.create(fx.spec("ns-a", script, Storage::Private));
+    INFO((a ? "" : a.error().message()));
+    REQUIRE(a.has_value());
+    auto b = hv.create(fx.spec("ns-b", "touch /rw/ready; exec sleep 1000", Storage::Private));
+    REQUIRE(b.has_value());
+    for (int i = 0;
+         i < 100 && !(fx.read_private("ns-a", "ready") && fx.read_private("ns-b", "ready")); ++i)
+        ::poll(nullptr, 0, 50);
+    CHECK(fx.read_private("ns-a", "uid").value_or("<missing>") == "0\n");
+    CHECK(fx.read_private("ns-a", "layers").value_or("<missing>") == "a2\nb3\n");
+    CHECK(fx.read_private("ns-a", "root-dir").value_or("<missing>") == "ok\n");
+    // Template files stay owned by host root, outside the guest's range: guest root can
+    // read them but not change them (no copy-up).
+    CHECK(fx.read_private("ns-a", "etc").value_or("<missing>") == "denied\n");
+
+    auto base_a = hv.guest_id_base(*a);
+    auto base_b = hv.guest_id_base(*b);
+    REQUIRE(base_a.has_value());
+    REQUIRE(base_b.has_value());
+    CHECK(*base_a >= opts.uid_base);
+    CHECK((*base_a + 65536 <= *base_b || *base_b + 65536 <= *base_a));
+    CHECK(host_uid(hv.init_pid(*a).value()) == *base_a);
+    CHECK(host_uid(hv.init_pid(*b).value()) == *base_b);
+    // dom0 sees what the guest wrote as owned by the mapped ids.
+    struct stat st {};
+    REQUIRE(::stat((fx.base + "/private/ns-a/uid").c_str(), &st) == 0);
+    CHECK(st.st_uid == *base_a);
+    CHECK(hv.limits(*a)->pids_max == 48);
+    CHECK(hv.limits(*a)->memory_max_bytes == 256u << 20);
+    REQUIRE(hv.destroy(*a).has_value());
+    REQUIRE(hv.destroy(*b).has_value());
+}
+
+TEST_CASE("a mapped guest's private dir is writable by guest root and guest uid 1000",
+          "[sandbox][userns]") {
+    Fixture fx;
+    SandboxOptions opts;
+    opts.user_namespace = UserNamespace::Mapped;
+    SandboxHypervisor hv(opts);
+    // dom0 prepares /home/user for guest uid 1000 with canonical ids, as the domain
+    // manager does; the backend maps them while the domain runs.
+    sys::mkdir_p(fx.base + "/private/ns-home/home/user").value();
+    sys::chown(fx.base + "/private/ns-home/home/user", 1000, 1000).value();
+    auto script = "echo r > /rw/root-file; echo h > /home/root-home;"
+                  "su -s /bin/sh user -c 'echo u > /home/user/f; id -u > /home/user/uid'"
+                  " 2>/rw/err;"
+                  "stat -c %u /home/user > /rw/owner; exit 0";
+    auto id = hv.create(fx.spec("ns-home", script, Storage::Private));
+    INFO((id ? "" : id.error().message()));
+    REQUIRE(id.has_value());
+    wait_event(hv, *id);
+    CHECK(fx.read_private("ns-home", "owner").value_or("<missing>") == "1000\n");
+    CHECK(fx.read_private("ns-home", "root-file").value_or("<missing>") == "r\n");
+    CHECK(fx.read_private("ns-home", "home/root-home").value_or("<missing>") == "h\n");
+    CHECK(fx.read_private("ns-home", "err").value_or("<missing>") == "");
+    CHECK(fx.read_private("ns-home", "home/user/f").value_or("<missing>") == "u\n");
+    CHECK(fx.read_private("ns-home", "home/user/uid").value_or("<missing>") == "1000\n");
+    // At rest the private dir is back to canonical ids.
+    auto user_file = sys::stat(fx.base + "/private/ns-home/home/user/f");
+    auto root_file = sys::stat(fx.base + "/private/ns-home/root-file");
+    REQUIRE(user_file.has_value());
+    REQUIRE(root_file.has_value());
+    CHECK(user_file->st_uid == 1000);
+    CHECK(root_file->st_uid == 0);
+}
+
+TEST_CASE("a mapped disposable's volatile /rw and /home are writable by guest root",
+          "[sandbox][userns]") {
+    Fixture fx;
+    SandboxOptions opts;
+    opts.user_namespace = UserNamespace::Mapped;
+    SandboxHypervisor hv(opts);
+    auto id = hv.create(fx.spec("ns-disp", "echo x > /rw/f && echo y > /home/f && [ $(id -u) = 0 ]",
+                                Storage::Disposable));
+    INFO((id ? "" : id.error().message()));
+    REQUIRE(id.has_value());
+    auto events = wait_event(hv, *id);
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].kind == HypervisorEvent::Kind::Exited);
+    CHECK(events[0].exit_code == 0);
+}
+
+TEST_CASE("this kernel allows mapped user namespaces", "[sandbox][userns]") {
+    auto r = SandboxHypervisor::probe_user_namespace();
+    INFO((r ? "" : r.error().message()));
+    CHECK(r.has_value());
+}

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/seccomp.h>
@@ -33,6 +34,7 @@ struct Child {
     LaunchPlan const* plan;
     int go_fd;
     int err_fd;
+    int ns_fd; // user namespace: "entered, map me"
     char const* const* argv;
     char const* const* env;
 };
@@ -209,9 +211,6 @@ int child_main(void* arg) {
     char go = 0;
     if (::read(c.go_fd, &go, 1) != 1)
         ::_exit(126); // dom0 gave up on this domain
-    ::close(c.go_fd);
-    if (p.user_namespace && (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0))
-        fail(c, "setresuid", "0");
     char const* root = p.root.c_str();
     must_mount(c, nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
     if (::sethostname(p.hostname.data(), p.hostname.size()) != 0)
@@ -225,6 +224,10 @@ int child_main(void* arg) {
     if (!p.private_dir.empty()) {
         must_mount(c, p.private_dir.c_str(), rw.s, nullptr, MS_BIND | MS_REC, nullptr);
         must_mount(c, join(rw.s, "/home").s, home.s, nullptr, MS_BIND | MS_REC, nullptr);
+    } else if (p.user_namespace) { // disposable: guest root owns its volatile /rw, /home
+        for (char const* dir : {rw.s, home.s})
+            if (::lchown(dir, p.guest_root_id, p.guest_root_id) != 0)
+                fail(c, "chown", dir);
     }
     auto proc = join(root, "/proc");
     must_mkdir(c, proc.s);
@@ -255,6 +258,19 @@ int child_main(void* arg) {
     if (::syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
         fail(c, "close_range", nullptr);
 
+    // The mounts above were made as host root (the mount namespace stays owned by the
+    // initial user namespace, so the guest can't change them); only now does init enter
+    // its user namespace, where dom0 maps guest 0..65535 to its host range.
+    if (p.user_namespace) {
+        if (::unshare(CLONE_NEWUSER) != 0)
+            fail(c, "unshare", "user");
+        if (::write(c.ns_fd, "u", 1) != 1 || ::read(c.go_fd, &go, 1) != 1)
+            ::_exit(126);
+        if (::setgroups(0, nullptr) != 0 || ::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0)
+            fail(c, "setresuid", "0");
+    }
+    ::close(c.go_fd);
+    ::close(c.ns_fd);
     sock_fprog prog{static_cast<unsigned short>(p.seccomp->size()),
                     const_cast<sock_filter*>(p.seccomp->data())};
     if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0)
@@ -287,7 +303,8 @@ Result<ChildExit> wait_init(int pidfd, bool block) {
 }
 
 Result<Launched> launch_domain(LaunchPlan const& plan,
-                               std::function<Result<void>(pid_t)> const& before_start) {
+                               std::function<Result<void>(pid_t)> const& before_start,
+                               std::function<Result<void>(pid_t)> const& map_ids) {
     if (plan.argv.empty() || !plan.seccomp)
         return unexpected(Errc::Invalid, "launch: no init argv or seccomp program");
     std::vector<char const*> argv, env;
@@ -300,28 +317,25 @@ Result<Launched> launch_domain(LaunchPlan const& plan,
 
     auto [go_r, go_w] = TRY(sys::pipe());
     auto [err_r, err_w] = TRY(sys::pipe());
-    Child child{&plan, go_r.get(), err_w.get(), argv.data(), env.data()};
+    auto [ns_r, ns_w] = TRY(sys::pipe());
+    Child child{&plan, go_r.get(), err_w.get(), ns_w.get(), argv.data(), env.data()};
 
     std::vector<char> stack(256 * 1024);
     int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC |
                 CLONE_NEWCGROUP | CLONE_PIDFD | SIGCHLD;
-    if (plan.user_namespace)
-        flags |= CLONE_NEWUSER;
     int pidfd = -1;
     pid_t pid = ::clone(child_main, stack.data() + stack.size(), flags, &child, &pidfd);
     if (pid < 0) {
         int e = errno;
         if (e == EPERM || e == EINVAL || e == ENOSPC || e == EUSERS)
             return Error(Errc::Unsupported,
-                         plan.user_namespace
-                             ? "namespaces unavailable: clone(mnt,pid,net,uts,ipc,cgroup,user)"
-                             : "namespaces unavailable: clone(mnt,pid,net,uts,ipc,cgroup)",
-                         e);
+                         "namespaces unavailable: clone(mnt,pid,net,uts,ipc,cgroup)", e);
         return Error::from_errno("clone", e);
     }
     Launched launched{pid, UniqueFd(pidfd)};
     go_r = UniqueFd();
     err_w = UniqueFd();
+    ns_w = UniqueFd();
 
     auto abort_child = [&] {
         ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
@@ -335,6 +349,18 @@ Result<Launched> launch_domain(LaunchPlan const& plan,
         abort_child();
         return std::move(r).error();
     }
+    if (plan.user_namespace) {
+        char entered = 0; // EOF: the child failed before; its message follows
+        if (::read(ns_r.get(), &entered, 1) == 1) {
+            auto r = map_ids(pid);
+            if (r)
+                r = sys::write_all(go_w.get(), std::string_view("m"));
+            if (!r) {
+                abort_child();
+                return std::move(r).error();
+            }
+        }
+    }
     go_w = UniqueFd();
     auto message = sys::read_to_end(err_r.get(), 4096);
     if (!message || !message->empty()) {
@@ -343,6 +369,53 @@ Result<Launched> launch_domain(LaunchPlan const& plan,
                      "starting domain init: " + (message ? *message : message.error().message()));
     }
     return launched;
+}
+
+} // namespace bulkhead::dom0::sandbox
+
+namespace bulkhead::dom0::sandbox {
+
+namespace {
+int probe_main(void* arg) {
+    int go_fd = *static_cast<int*>(arg);
+    char go = 0;
+    if (::read(go_fd, &go, 1) != 1)
+        ::_exit(2);
+    ::_exit(::setgroups(0, nullptr) == 0 && ::setresgid(0, 0, 0) == 0 &&
+                    ::setresuid(0, 0, 0) == 0 && ::geteuid() == 0
+                ? 0
+                : 1);
+}
+} // namespace
+
+Result<void> probe_user_namespace(uint32_t host_base) {
+    auto [go_r, go_w] = TRY(sys::pipe());
+    int go_fd = go_r.get();
+    std::vector<char> stack(64 * 1024);
+    pid_t pid = ::clone(probe_main, stack.data() + stack.size(), CLONE_NEWUSER | SIGCHLD, &go_fd);
+    if (pid < 0)
+        return Error(Errc::Unsupported, "user namespaces unavailable: clone(user)", errno);
+    go_r = UniqueFd();
+    auto map = std::to_string(0) + " " + std::to_string(host_base) + " 65536\n";
+    Result<void> mapped = ok();
+    for (auto file : {"/uid_map", "/gid_map"}) {
+        auto fd = sys::open("/proc/" + std::to_string(pid) + file, O_WRONLY | O_CLOEXEC);
+        mapped = fd ? sys::write_all(fd->get(), map) : Result<void>(std::move(fd).error());
+        if (!mapped)
+            break;
+    }
+    if (mapped)
+        mapped = sys::write_all(go_w.get(), std::string_view("g"));
+    go_w = UniqueFd();
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!mapped)
+        return Error(Errc::Unsupported,
+                     "user namespace id map refused: " + mapped.error().message());
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return unexpected(Errc::Unsupported, "user namespace: root in the mapped range refused");
+    return ok();
 }
 
 } // namespace bulkhead::dom0::sandbox

@@ -1,5 +1,5 @@
 // Starts one sandbox domain's init: clone into new namespaces, let dom0 place it in its
-// cgroup (and write its id map), then inside: overlay root, /rw, /home, /proc, /dev, /tmp,
+// cgroup, then inside: overlay root, /rw, /home, /proc, /dev, /tmp,
 // binds, pivot_root, hostname, lo up, seccomp, capability drop, exec. Called by
 // SandboxHypervisor::create with a fully prepared plan (no allocation after clone).
 #pragma once
@@ -31,7 +31,8 @@ struct LaunchPlan {
     std::vector<std::string> env;
     std::vector<sock_filter> const* seccomp = nullptr;
     bool user_namespace = false;
-    int console_fd = -1; // init's stdout and stderr
+    uint32_t guest_root_id = 0; // user_namespace: host id of guest root (owns /rw, /home)
+    int console_fd = -1;        // init's stdout and stderr
 };
 
 struct Launched {
@@ -39,10 +40,13 @@ struct Launched {
     UniqueFd pidfd;
 };
 
-// before_start runs in dom0 once the child exists and before it does anything (cgroup,
-// id maps). Errc::Unsupported when the kernel refuses the namespaces.
+// before_start runs in dom0 once the child exists and before it does anything (cgroup).
+// With user_namespace, map_ids runs once the child has entered its user namespace (after
+// its mounts, before seccomp and exec) to write its uid_map/gid_map.
+// Errc::Unsupported when the kernel refuses the namespaces.
 Result<Launched> launch_domain(LaunchPlan const& plan,
-                               std::function<Result<void>(pid_t)> const& before_start);
+                               std::function<Result<void>(pid_t)> const& before_start,
+                               std::function<Result<void>(pid_t)> const& map_ids = {});
 
 } // namespace bulkhead::dom0::sandbox
 
@@ -55,5 +59,9 @@ struct ChildExit {
 };
 // waitid(P_PIDFD): reaps the domain's init.
 Result<ChildExit> wait_init(int pidfd, bool block);
+
+// Whether this kernel lets dom0 give a process its own user namespace with guest ids
+// 0..65535 mapped to host_base..: a child enters one, is mapped, becomes its root.
+Result<void> probe_user_namespace(uint32_t host_base);
 
 } // namespace bulkhead::dom0::sandbox

@@ -2,6 +2,7 @@
 
 #include "cgroup.h"
 #include "domain_launch.h"
+#include "id_shift.h"
 #include "seccomp_filter.h"
 
 #include <bulkhead/base/log.h>
@@ -32,6 +33,8 @@ struct Domain {
     DomainCgroup cgroup;
     std::string volatile_dir;
     uint64_t memory_mib = 0;
+    uint32_t id_base = 0;                // host id of guest id 0
+    std::vector<std::string> persistent; // shifted to id_base while running (userns)
 };
 
 Result<void> wipe_dir(std::string const& dir) {
@@ -87,8 +90,17 @@ struct SandboxHypervisor::Impl {
         (void)!::write(wake.get(), &one, sizeof one);
     }
 
+    // Back to canonical ids (host id == guest id) once the domain is gone.
+    void unshift(std::vector<std::string> const& dirs, std::string const& name) {
+        for (auto const& dir : dirs)
+            if (auto r = shift_ids(dir, {options.uid_base, 0}); !r)
+                LOG_WARN(log, "id unshift failed", {"domain", name}, {"dir", dir},
+                         {"error", r.error().message()});
+    }
+
     // After init is gone: nothing of the domain may remain.
     void release(Domain& d) {
+        unshift(d.persistent, d.name);
         ::epoll_ctl(epoll.get(), EPOLL_CTL_DEL, d.pidfd.get(), nullptr);
         if (auto r = d.cgroup.remove(); !r)
             LOG_WARN(log, "cgroup remove failed", {"domain", d.name},
@@ -153,11 +165,19 @@ Result<DomId> SandboxHypervisor::Impl::create(DomainSpec const& spec) {
     }
     std::string root = spec.volatile_dir + "/root";
     TRY(sys::mkdir_p(root, 0755));
-    if (!spec.private_dir.empty()) {
+    if (!spec.private_dir.empty())
         TRY(sys::mkdir_p(spec.private_dir + "/home", 0755));
-        if (userns) {
-            TRY(sys::chown(spec.private_dir, host_root, host_root));
-            TRY(sys::chown(spec.private_dir + "/home", host_root, host_root));
+    // Persistent dirs hold canonical ids at rest; shift them into this slot's range.
+    std::vector<std::string> persistent;
+    if (userns) {
+        for (auto const& dir : {spec.private_dir, spec.root_upper_dir}) {
+            if (dir.empty())
+                continue;
+            persistent.push_back(dir);
+            if (auto r = shift_ids(dir, {options.uid_base, host_root}); !r) {
+                unshift(persistent, spec.name);
+                return std::move(r).error().prefix("mapping ids of " + dir);
+            }
         }
     }
 
@@ -185,6 +205,7 @@ Result<DomId> SandboxHypervisor::Impl::create(DomainSpec const& spec) {
     plan.env.push_back("VCHAN_DOMAIN=" + std::to_string(id));
     plan.seccomp = &*seccomp;
     plan.user_namespace = userns;
+    plan.guest_root_id = host_root;
     auto console = TRY(sys::open(spec.volatile_dir + "/console.log",
                                  O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
     plan.console_fd = console.get();
@@ -193,20 +214,19 @@ Result<DomId> SandboxHypervisor::Impl::create(DomainSpec const& spec) {
                                              std::to_string(::getpid()) + "-" + std::to_string(id),
                                              spec.memory_mib << 20, options.pids_max),
                           "creating cgroup");
-    auto before_start = [&](pid_t pid) -> Result<void> {
-        TRY(cgroup.add(pid));
-        if (userns) {
-            auto map = "0 " + std::to_string(host_root) + " 65536\n";
-            auto proc = "/proc/" + std::to_string(pid);
-            for (auto file : {"/uid_map", "/gid_map"}) {
-                auto fd = TRY(sys::open(proc + file, O_WRONLY | O_CLOEXEC));
-                TRY_CTX(sys::write_all(fd.get(), map), file);
-            }
+    auto before_start = [&](pid_t pid) { return cgroup.add(pid); };
+    auto map_ids = [&](pid_t pid) -> Result<void> {
+        auto map = "0 " + std::to_string(host_root) + " 65536\n";
+        auto proc = "/proc/" + std::to_string(pid);
+        for (auto file : {"/uid_map", "/gid_map"}) {
+            auto fd = TRY(sys::open(proc + file, O_WRONLY | O_CLOEXEC));
+            TRY_CTX(sys::write_all(fd.get(), map), file);
         }
         return ok();
     };
-    auto launched = launch_domain(plan, before_start);
+    auto launched = launch_domain(plan, before_start, map_ids);
     if (!launched) {
+        unshift(persistent, spec.name);
         (void)cgroup.remove();
         (void)wipe_dir(spec.volatile_dir);
         return std::move(launched).error().prefix("creating domain " + spec.name);
@@ -220,6 +240,8 @@ Result<DomId> SandboxHypervisor::Impl::create(DomainSpec const& spec) {
     d.cgroup = std::move(cgroup);
     d.volatile_dir = spec.volatile_dir;
     d.memory_mib = spec.memory_mib;
+    d.id_base = userns ? host_root : 0;
+    d.persistent = std::move(persistent);
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = id;
@@ -320,6 +342,16 @@ Result<SandboxLimits> SandboxHypervisor::limits(DomId id) {
 Result<int> SandboxHypervisor::init_pid(DomId id) {
     auto d = TRY(m->find(id));
     return d->pid;
+}
+
+Result<void> SandboxHypervisor::probe_user_namespace(SandboxOptions const& options) {
+    TRY(check_host());
+    return sandbox::probe_user_namespace(options.uid_base);
+}
+
+Result<uint32_t> SandboxHypervisor::guest_id_base(DomId id) {
+    auto d = TRY(m->find(id));
+    return d->id_base;
 }
 
 } // namespace bulkhead::dom0

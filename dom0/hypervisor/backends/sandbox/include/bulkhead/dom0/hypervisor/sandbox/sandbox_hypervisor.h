@@ -13,9 +13,14 @@
 namespace bulkhead::dom0 {
 
 // With UserNamespace::Mapped the guest's uids 0..65535 are host uids
-// uid_base + 65536 * slot + (0..65535); files of the template layers (owned by host root)
-// then appear as nobody inside. Off (the default): guest root is host root, confined by
-// the other namespaces, the capability set and the seccomp filter.
+// uid_base + 65536 * slot + (0..65535) (slot = the domain's id). dom0 makes the mounts as
+// host root, then init enters its user namespace before exec: the guest can't change its
+// mounts, and files of the template layers (owned by host root) appear as nobody inside:
+// readable, not writable by guest root. The private dir and a kept root upper hold
+// canonical ids at rest (host id == guest id: what dom0 creates, e.g. /home/user as
+// 1000:1000) and are shifted into the slot's range while the domain runs.
+// Off (the default): guest root is host root, confined by the other namespaces, the
+// capability set and the seccomp filter.
 enum class UserNamespace { Off, Mapped };
 
 struct SandboxOptions {
@@ -55,6 +60,10 @@ public:
     Result<SandboxLimits> limits(DomId id);
     // PID of the domain's init as seen from dom0.
     Result<int> init_pid(DomId id);
+    // Errc::Unsupported (with the reason) when the kernel refuses UserNamespace::Mapped.
+    static Result<void> probe_user_namespace(SandboxOptions const& options = {});
+    // Host id of the domain's guest id 0: its range start when Mapped, 0 when Off.
+    Result<uint32_t> guest_id_base(DomId id);
 
 private:
     struct Impl;
