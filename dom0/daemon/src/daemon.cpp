@@ -13,7 +13,8 @@ namespace {
 
 Logger const log{"daemon"};
 
-Result<std::unique_ptr<Hypervisor>> make_backend(std::string const& name, Layout const& layout) {
+Result<std::unique_ptr<Hypervisor>> make_backend(std::string const& name, Layout const& layout,
+                                                 std::string const& userns) {
     std::string backend = name;
     if (backend == "auto")
         backend = sys::exists("/proc/xen/capabilities") ? "xen" : "sandbox";
@@ -22,6 +23,18 @@ Result<std::unique_ptr<Hypervisor>> make_backend(std::string const& name, Layout
         opts.cgroup_name = "bulkhead-" + std::to_string(::getpid());
         opts.pids_max = 16384; // memory is the real limit; a call costs two processes
         (void)layout;
+        if (userns != "auto" && userns != "on" && userns != "off")
+            return unexpected(Errc::Invalid, "unknown --userns '" + userns + "' (auto, on, off)");
+        if (userns != "off") { // probed once: a child enters a mapped user namespace
+            auto probe = SandboxHypervisor::probe_user_namespace(opts);
+            if (probe)
+                opts.user_namespace = UserNamespace::Mapped;
+            else if (userns == "on")
+                return std::move(probe).error().prefix("--userns on");
+            else
+                LOG_INFO(log, "user namespaces unavailable: guest root is host root",
+                         {"reason", probe.error().message()});
+        }
         return std::unique_ptr<Hypervisor>(std::make_unique<SandboxHypervisor>(opts));
     }
     if (backend == "xen")
@@ -64,7 +77,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
     TRY_CTX(d->m_layout.prepare(), "preparing " + d->m_layout.root());
     d->m_store = TRY_CTX(Store::open(d->m_layout.root()), "opening the store");
     d->m_loop = TRY(EventLoop::create());
-    d->m_hv = TRY(make_backend(d->m_opts.backend, d->m_layout));
+    d->m_hv = TRY(make_backend(d->m_opts.backend, d->m_layout, d->m_opts.userns));
     d->m_plumbing = std::make_unique<SocketPlumbing>(d->m_layout);
     d->m_broker = std::make_unique<Broker>(*d->m_loop, *d->m_plumbing, *d);
     auto tools = TRY(stage_guest_tools(d->m_opts.agent_dir, d->m_layout));

@@ -15,7 +15,7 @@ namespace {
 
 constexpr char const* kUsage =
     "usage: bulkheadd [--backend auto|sandbox|xen] [--root DIR] [--policy-dir DIR]...\n"
-    "                 [--agent-dir DIR]\n"
+    "                 [--agent-dir DIR] [--userns auto|on|off]\n"
     "\n"
     "The Bulkhead dom0 daemon: domain store, domains, qrexec broker, admin API.\n"
     "  --backend     hypervisor backend (default auto: xen when /proc/xen exists)\n"
@@ -23,7 +23,9 @@ constexpr char const* kUsage =
     "  --policy-dir  qrexec policy directory; repeatable, first file name wins\n"
     "                (default /etc/qubes/policy.d)\n"
     "  --agent-dir   directory holding bulkhead-agent and the guest tools\n"
-    "                (default: this program's directory)\n";
+    "                (default: this program's directory)\n"
+    "  --userns      sandbox: guest ids in a user namespace, mapped to an unprivileged\n"
+    "                host range (auto: when the kernel allows it; default off)\n";
 
 } // namespace
 
@@ -50,6 +52,8 @@ int main(int argc, char** argv) {
             opts.policy_dirs.push_back(value());
         } else if (a == "--agent-dir") {
             opts.agent_dir = value();
+        } else if (a == "--userns") {
+            opts.userns = value();
         } else {
             std::fprintf(stderr, "bulkheadd: error: unknown argument '%s'\n%s", a.c_str(), kUsage);
             return 2;
