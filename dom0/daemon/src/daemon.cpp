@@ -1,4 +1,5 @@
 #include "daemon.h"
+#include "serialized_hypervisor.h"
 
 #include <bulkhead/base/log.h>
 #include <bulkhead/base/sys/fd.h>
@@ -68,6 +69,7 @@ Daemon::Daemon(DaemonOptions opts)
 Daemon::~Daemon() {
     stop();
     m_api.reset();
+    m_pool.reset();
     m_broker.reset();
     m_manager.reset();
 }
@@ -78,6 +80,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
     d->m_store = TRY_CTX(Store::open(d->m_layout.root()), "opening the store");
     d->m_loop = TRY(EventLoop::create());
     d->m_hv = TRY(make_backend(d->m_opts.backend, d->m_layout, d->m_opts.userns));
+    d->m_hv = std::make_unique<SerializedHypervisor>(std::move(d->m_hv));
     d->m_plumbing = std::make_unique<SocketPlumbing>(d->m_layout);
     d->m_broker = std::make_unique<Broker>(*d->m_loop, *d->m_plumbing, *d);
     auto tools = TRY(stage_guest_tools(d->m_opts.agent_dir, d->m_layout));
@@ -93,6 +96,13 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
         return dp->extension(req, peer);
     });
     TRY_CTX(d->m_api->start(d->m_layout.admin_socket()), "admin socket");
+    DispvmPool::Hooks hooks;
+    hooks.create_record = [dp = d.get()](std::string const& dvm) {
+        return dp->create_dispvm_record(dvm);
+    };
+    hooks.destroy = [dp = d.get()](std::string const& name) { dp->destroy_dispvm(name); };
+    d->m_pool = std::make_unique<DispvmPool>(*d->m_store, *d->m_manager, std::move(hooks));
+    d->m_pool->start();
     TRY(sys::write_file_atomic(d->m_layout.pid_file(), std::to_string(::getpid()) + "\n", 0644));
     LOG_INFO(log, "bulkheadd ready", {"backend", std::string(d->m_hv->backend_name())},
              {"root", d->m_layout.root()}, {"socket", d->m_layout.admin_socket()});
@@ -112,6 +122,8 @@ void Daemon::stop() {
     }
     if (m_api)
         m_api->stop();
+    if (m_pool) // before shutdown_all: preloaded disposables are paused
+        m_pool->stop();
     if (m_manager)
         m_manager->shutdown_all(std::chrono::seconds(20));
     (void)sys::unlink(m_layout.pid_file());

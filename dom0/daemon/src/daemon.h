@@ -6,6 +6,8 @@
 // SIGTERM/SIGINT and stops everything.
 #pragma once
 
+#include "dispvm_pool.h"
+
 #include <bulkhead/base/event_loop.h>
 #include <bulkhead/dom0/api/api_server.h>
 #include <bulkhead/dom0/api/lifecycle.h>
@@ -72,6 +74,8 @@ private:
     Result<ExtensionReply> handle_run(admin::Run const& run);
     Result<ExtensionReply> handle_import_layer(admin::ImportLayer const& req);
     Result<policy::SystemInfo> system_info();
+    // A new halted DispVM record of dvm (resolved and checked by create_dispvm).
+    Result<std::string> create_dispvm_record(std::string const& dvm);
     std::shared_ptr<policy::Policy const> current_policy(std::string& error);
 
     DaemonOptions m_opts;
@@ -83,6 +87,7 @@ private:
     std::unique_ptr<Broker> m_broker;
     std::unique_ptr<DomainManager> m_manager;
     std::unique_ptr<ApiServer> m_api;
+    std::unique_ptr<DispvmPool> m_pool; // preloaded disposables (preload-dispvm-max)
     std::mutex m_stop_mutex;
     bool m_stopped = false;
 

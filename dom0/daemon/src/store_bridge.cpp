@@ -93,6 +93,15 @@ Result<std::string> Daemon::create_dispvm(std::string const& dvm_template) {
     if (tmpl.value != "True")
         return unexpected(Errc::Invalid, dvm + " is not a disposable template "
                                                "(template_for_dispvms is not set)");
+    // A preloaded one (already running) when the pool has one; else a cold one, started
+    // by the caller.
+    if (m_pool)
+        if (auto name = m_pool->take(dvm))
+            return *name;
+    return create_dispvm_record(dvm);
+}
+
+Result<std::string> Daemon::create_dispvm_record(std::string const& dvm) {
     auto label = TRY(m_store->get_property(dvm, "label"));
     static std::mutex rng_mutex;
     static std::mt19937 rng{std::random_device{}()};
