@@ -7,6 +7,15 @@
 #include <unistd.h>
 
 namespace bulkhead::dom0 {
+namespace {
+
+// A second name for a dom0 data server, where no domain can reach it.
+std::string private_link(Layout const& layout, Endpoint const& domain, rpc::Port port) {
+    return layout.run_dir() + "/dom0-calls/" + domain.name + "." + std::to_string(domain.id) + "." +
+           std::to_string(port) + ".sock";
+}
+
+} // namespace
 
 std::unique_ptr<rpc::Transport> SocketPlumbing::transport_for(std::string const& domain) {
     return std::make_unique<rpc::SocketTransport>(m_layout.vchan_dir(domain), 0);
@@ -16,7 +25,12 @@ Result<UniqueFd> SocketPlumbing::dom0_data_server(Endpoint const& domain, rpc::P
     auto path =
         rpc::SocketTransport::socket_path(m_layout.vchan_dir(domain.name), 0, domain.id, port);
     (void)sys::unlink(path);
-    return sys::unix_listen(path, 1);
+    auto fd = TRY(sys::unix_listen(path, 1));
+    auto link = private_link(m_layout, domain, port);
+    TRY(sys::mkdir_p(m_layout.run_dir() + "/dom0-calls", 0700));
+    (void)sys::unlink(link);
+    TRY(sys::link(path, link));
+    return fd;
 }
 
 Result<void> SocketPlumbing::route(Endpoint const& source, Endpoint const& target, rpc::Port port,
@@ -47,6 +61,14 @@ Result<void> SocketPlumbing::route(Endpoint const& source, Endpoint const& targe
 }
 
 void SocketPlumbing::unroute(Endpoint const& server, Endpoint const& client, rpc::Port port) {
+    if (server.id == 0) {
+        // A dom0 call: a caller still waiting for the agent's connection (the domain died
+        // before it took the call) is woken by an empty one, so it fails at once. A caller
+        // that accepted already has closed its listener: refused, nothing happens.
+        auto link = private_link(m_layout, client, port);
+        (void)sys::unix_connect(link, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        (void)sys::unlink(link);
+    }
     (void)sys::unlink(rpc::SocketTransport::socket_path(m_layout.vchan_dir(server.name), server.id,
                                                         client.id, port));
     (void)sys::unlink(rpc::SocketTransport::socket_path(m_layout.vchan_dir(client.name), server.id,

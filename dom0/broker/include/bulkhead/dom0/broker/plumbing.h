@@ -32,7 +32,8 @@ public:
     // target. Waits for the source to create it until timeout.
     virtual Result<void> route(Endpoint const& source, Endpoint const& target, rpc::Port port,
                                std::chrono::milliseconds timeout) = 0;
-    // The connection ended: remove what route()/dom0_data_server() made.
+    // The connection ended: remove what route()/dom0_data_server() made. For a dom0 data
+    // server (server id 0) whose caller still waits for the agent, also make that wait end.
     virtual void unroute(Endpoint const& server, Endpoint const& client, rpc::Port port) = 0;
 };
 
