@@ -210,9 +210,8 @@ TEST_CASE("a mapped guest's root is an unprivileged host uid; ranges are disjoin
     CHECK(fx.read_private("ns-a", "uid").value_or("<missing>") == "0\n");
     CHECK(fx.read_private("ns-a", "layers").value_or("<missing>") == "a2\nb3\n");
     CHECK(fx.read_private("ns-a", "root-dir").value_or("<missing>") == "ok\n");
-    // Template files stay owned by host root, outside the guest's range: guest root can
-    // read them but not change them (no copy-up).
-    CHECK(fx.read_private("ns-a", "etc").value_or("<missing>") == "denied\n");
+    // Template layers are mounted idmapped: their host-root files are guest root's.
+    CHECK(fx.read_private("ns-a", "etc").value_or("<missing>") == "ok\n");
 
     auto base_a = hv.guest_id_base(*a);
     auto base_b = hv.guest_id_base(*b);

@@ -215,6 +215,20 @@ int child_main(void* arg) {
     must_mount(c, nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr);
     if (::sethostname(p.hostname.data(), p.hostname.size()) != 0)
         fail(c, "sethostname", p.hostname.c_str());
+    for (auto const& layer : p.idmapped_layers) {
+        int tree = static_cast<int>(
+            ::open_tree(AT_FDCWD, layer.source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+        if (tree < 0)
+            fail(c, "open_tree", layer.source.c_str());
+        mount_attr attr{};
+        attr.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_RDONLY | MOUNT_ATTR_NODEV;
+        attr.userns_fd = static_cast<uint64_t>(p.idmap_userns_fd);
+        if (::mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof attr) != 0)
+            fail(c, "idmap", layer.source.c_str());
+        if (::move_mount(tree, "", AT_FDCWD, layer.target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) != 0)
+            fail(c, "move_mount", layer.target.c_str());
+        ::close(tree);
+    }
     must_mount(c, "overlay", root, "overlay", 0, p.overlay_options.c_str());
 
     auto rw = join(root, "/rw");
@@ -387,6 +401,36 @@ int probe_main(void* arg) {
                 : 1);
 }
 } // namespace
+
+Result<UniqueFd> make_mapped_userns(uint32_t host_base) {
+    auto [go_r, go_w] = TRY(sys::pipe());
+    int go_fd = go_r.get();
+    std::vector<char> stack(64 * 1024);
+    pid_t pid = ::clone(probe_main, stack.data() + stack.size(), CLONE_NEWUSER | SIGCHLD, &go_fd);
+    if (pid < 0)
+        return Error(Errc::Unsupported, "user namespaces unavailable: clone(user)", errno);
+    go_r = UniqueFd();
+    auto proc = "/proc/" + std::to_string(pid);
+    auto map = "0 " + std::to_string(host_base) + " 65536\n";
+    Result<UniqueFd> ns = unexpected(Errc::Internal, "no user namespace");
+    Result<void> mapped = ok();
+    for (auto file : {"/uid_map", "/gid_map"}) {
+        auto fd = sys::open(proc + file, O_WRONLY | O_CLOEXEC);
+        mapped = fd ? sys::write_all(fd->get(), map) : Result<void>(std::move(fd).error());
+        if (!mapped)
+            break;
+    }
+    if (mapped)
+        ns = sys::open(proc + "/ns/user", O_RDONLY | O_CLOEXEC);
+    (void)sys::write_all(go_w.get(), std::string_view("g")); // the child exits (it holds
+    go_w = UniqueFd(); // a copy of go_w, so no EOF); the fd keeps its namespace
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!mapped)
+        return std::move(mapped).error();
+    return ns;
+}
 
 Result<void> probe_user_namespace(uint32_t host_base) {
     auto [go_r, go_w] = TRY(sys::pipe());

@@ -32,7 +32,11 @@ struct LaunchPlan {
     std::vector<sock_filter> const* seccomp = nullptr;
     bool user_namespace = false;
     uint32_t guest_root_id = 0; // user_namespace: host id of guest root (owns /rw, /home)
-    int console_fd = -1;        // init's stdout and stderr
+    // user_namespace: each template layer is mounted idmapped (through idmap_userns_fd,
+    // host id n shown as guest_root_id + n) at its target before the overlay uses it.
+    std::vector<LaunchBind> idmapped_layers; // source: layer dir, target: mount point
+    int idmap_userns_fd = -1;
+    int console_fd = -1; // init's stdout and stderr
 };
 
 struct Launched {
@@ -63,5 +67,9 @@ Result<ChildExit> wait_init(int pidfd, bool block);
 // Whether this kernel lets dom0 give a process its own user namespace with guest ids
 // 0..65535 mapped to host_base..: a child enters one, is mapped, becomes its root.
 Result<void> probe_user_namespace(uint32_t host_base);
+
+// A user namespace mapping 0..65535 to host_base.. (held by the fd only; for idmapped
+// mounts).
+Result<UniqueFd> make_mapped_userns(uint32_t host_base);
 
 } // namespace bulkhead::dom0::sandbox

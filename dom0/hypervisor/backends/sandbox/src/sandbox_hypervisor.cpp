@@ -184,8 +184,19 @@ Result<DomId> SandboxHypervisor::Impl::create(DomainSpec const& spec) {
     LaunchPlan plan;
     plan.root = root;
     std::string lower;
-    for (auto it = spec.layers.rbegin(); it != spec.layers.rend(); ++it) // overlay: top first
-        lower += (lower.empty() ? "" : ":") + overlay_escape(*it);
+    UniqueFd idmap;
+    if (userns) // layers (host root's) show as guest root's: copy-up works
+        idmap = TRY_CTX(make_mapped_userns(host_root), "idmap user namespace");
+    plan.idmap_userns_fd = idmap.get();
+    for (size_t i = spec.layers.size(); i-- > 0;) { // overlay: top first
+        std::string dir = spec.layers[i];
+        if (userns) {
+            dir = spec.volatile_dir + "/lower/" + std::to_string(i);
+            TRY(sys::mkdir_p(dir, 0755));
+            plan.idmapped_layers.push_back({spec.layers[i], dir, false});
+        }
+        lower += (lower.empty() ? "" : ":") + overlay_escape(dir);
+    }
     plan.overlay_options = "lowerdir=" + lower + ",upperdir=" + overlay_escape(upper_base) +
                            "/upper,workdir=" + overlay_escape(upper_base) + "/work";
     plan.private_dir = spec.private_dir;

@@ -15,8 +15,8 @@ namespace bulkhead::dom0 {
 // With UserNamespace::Mapped the guest's uids 0..65535 are host uids
 // uid_base + 65536 * slot + (0..65535) (slot = the domain's id). dom0 makes the mounts as
 // host root, then init enters its user namespace before exec: the guest can't change its
-// mounts, and files of the template layers (owned by host root) appear as nobody inside:
-// readable, not writable by guest root. The private dir and a kept root upper hold
+// mounts; the template layers (owned by host root) are mounted idmapped, so inside they
+// belong to guest root and copy-up works. The private dir and a kept root upper hold
 // canonical ids at rest (host id == guest id: what dom0 creates, e.g. /home/user as
 // 1000:1000) and are shifted into the slot's range while the domain runs.
 // Off (the default): guest root is host root, confined by the other namespaces, the
