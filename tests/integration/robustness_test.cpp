@@ -112,8 +112,22 @@ struct Fixture {
         }
     }
 
-    // The agent (PID 1 in its pid namespace) of a running domain, from dom0's /proc.
-    static pid_t agent_pid(std::string const& domain) {
+    // Whether pid descends from ancestor (a domain of this test's daemon, not a leftover).
+    static bool descends_from(pid_t pid, pid_t ancestor) {
+        for (int depth = 0; depth < 8 && pid > 1; ++depth) {
+            auto status = sys::read_file("/proc/" + std::to_string(pid) + "/status").value_or("");
+            auto pp = status.find("PPid:");
+            if (pp == std::string::npos)
+                return false;
+            pid = std::stoi(status.substr(pp + 5));
+            if (pid == ancestor)
+                return true;
+        }
+        return false;
+    }
+
+    // The agent (PID 1 in its pid namespace) of a running domain of this test's daemon.
+    pid_t agent_pid(std::string const& domain) {
         auto want = "BULKHEAD_DOMAIN=" + domain;
         for (auto const& entry : sys::list_dir("/proc").value_or(std::vector<std::string>{})) {
             if (entry.empty() || !std::all_of(entry.begin(), entry.end(),
@@ -132,7 +146,8 @@ struct Fixture {
             if (ns == std::string::npos)
                 continue;
             auto line = status.substr(ns, status.find('\n', ns) - ns);
-            if (line.size() > 2 && line.substr(line.size() - 2) == "\t1")
+            if (line.size() > 2 && line.substr(line.size() - 2) == "\t1" &&
+                descends_from(std::stoi(entry), s.daemon_pid()))
                 return std::stoi(entry);
         }
         return -1;
@@ -191,7 +206,7 @@ struct Fixture {
 TEST_CASE("a frozen agent stalls only its own calls", "[integration][robust]") {
     Fixture f;
     auto base = f.usage();
-    pid_t agent = Fixture::agent_pid("bad");
+    pid_t agent = f.agent_pid("bad");
     REQUIRE(agent > 0);
     REQUIRE(sys::kill(agent, SIGSTOP));
     std::vector<pid_t> hung;
@@ -255,7 +270,7 @@ TEST_CASE("a flood of service calls from a domain", "[integration][robust]") {
 
 TEST_CASE("an agent killed while idle: the domain halts, others go on", "[integration][robust]") {
     Fixture f;
-    pid_t agent = Fixture::agent_pid("bad");
+    pid_t agent = f.agent_pid("bad");
     REQUIRE(agent > 0);
     REQUIRE(sys::kill(agent, SIGKILL));
     CHECK(f.halted_within("bad", 10s));
@@ -274,7 +289,7 @@ TEST_CASE("an agent killed mid-call: the call fails promptly", "[integration][ro
            Clock::now() < deadline)
         std::this_thread::sleep_for(20ms);
     REQUIRE(sys::read_file(out).value_or("") == "started\n");
-    pid_t agent = Fixture::agent_pid("bad");
+    pid_t agent = f.agent_pid("bad");
     REQUIRE(agent > 0);
     REQUIRE(sys::kill(agent, SIGKILL));
     auto t0 = Clock::now();
@@ -293,7 +308,7 @@ TEST_CASE("an agent killed mid-call: the call fails promptly", "[integration][ro
 TEST_CASE("an agent killed before it took the call: the call fails promptly",
           "[integration][robust]") {
     Fixture f;
-    pid_t agent = Fixture::agent_pid("bad");
+    pid_t agent = f.agent_pid("bad");
     REQUIRE(agent > 0);
     REQUIRE(sys::kill(agent, SIGSTOP)); // the call is sent, never taken
     auto call = f.spawn({"qvm-run", "-p", "bad", "echo hi"});
