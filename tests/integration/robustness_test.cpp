@@ -294,6 +294,7 @@ TEST_CASE("an agent killed mid-call: the call fails promptly", "[integration][ro
     REQUIRE(sys::kill(agent, SIGKILL));
     auto t0 = Clock::now();
     auto st = Fixture::wait_for(call, 5s);
+    INFO("daemon log:\n" << f.s.daemon_log());
     CHECK(st);
     if (st)
         CHECK(st->code != 0);
@@ -317,6 +318,7 @@ TEST_CASE("an agent killed before it took the call: the call fails promptly",
     REQUIRE(sys::kill(agent, SIGKILL));
     auto t0 = Clock::now();
     auto st = Fixture::wait_for(call, 5s);
+    INFO("daemon log:\n" << f.s.daemon_log());
     CHECK(st);
     if (st)
         CHECK(st->code != 0);
