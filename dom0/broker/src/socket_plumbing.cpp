@@ -26,6 +26,9 @@ Result<UniqueFd> SocketPlumbing::dom0_data_server(Endpoint const& domain, rpc::P
         rpc::SocketTransport::socket_path(m_layout.vchan_dir(domain.name), 0, domain.id, port);
     (void)sys::unlink(path);
     auto fd = TRY(sys::unix_listen(path, 1));
+    // The domain's agent may run as an unprivileged (user-namespace) uid: let it connect.
+    // The directory is the domain's own; no other domain sees it.
+    TRY(sys::chmod(path, 0666));
     auto link = private_link(m_layout, domain, port);
     TRY(sys::mkdir_p(m_layout.run_dir() + "/dom0-calls", 0700));
     (void)sys::unlink(link);
@@ -57,6 +60,8 @@ Result<void> SocketPlumbing::route(Endpoint const& source, Endpoint const& targe
     }
     (void)sys::unlink(to);
     TRY(sys::link(from, to));
+    // The target's agent (another id range under a user namespace) must be able to connect.
+    TRY(sys::chmod(to, 0666));
     return {};
 }
 
