@@ -6,18 +6,30 @@ namespace bulkhead {
 
 std::string_view errc_name(Errc code) {
     switch (code) {
-    case Errc::System: return "system";
-    case Errc::NotFound: return "not-found";
-    case Errc::Exists: return "exists";
-    case Errc::Invalid: return "invalid";
-    case Errc::Denied: return "denied";
-    case Errc::Protocol: return "protocol";
-    case Errc::Closed: return "closed";
-    case Errc::Timeout: return "timeout";
-    case Errc::Busy: return "busy";
-    case Errc::Limit: return "limit";
-    case Errc::Unsupported: return "unsupported";
-    case Errc::Internal: return "internal";
+    case Errc::System:
+        return "system";
+    case Errc::NotFound:
+        return "not-found";
+    case Errc::Exists:
+        return "exists";
+    case Errc::Invalid:
+        return "invalid";
+    case Errc::Denied:
+        return "denied";
+    case Errc::Protocol:
+        return "protocol";
+    case Errc::Closed:
+        return "closed";
+    case Errc::Timeout:
+        return "timeout";
+    case Errc::Busy:
+        return "busy";
+    case Errc::Limit:
+        return "limit";
+    case Errc::Unsupported:
+        return "unsupported";
+    case Errc::Internal:
+        return "internal";
     }
     return "unknown";
 }

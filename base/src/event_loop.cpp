@@ -42,7 +42,8 @@ Result<std::unique_ptr<EventLoop>> EventLoop::create() {
 }
 
 EventLoop::EventLoop(UniqueFd epoll, UniqueFd wake)
-    : m_epoll(std::move(epoll)), m_wake(std::move(wake)) {}
+    : m_epoll(std::move(epoll))
+    , m_wake(std::move(wake)) {}
 
 EventLoop::~EventLoop() = default;
 
@@ -85,7 +86,9 @@ EventLoop::TimerId EventLoop::add_timer(Clock::duration after, std::function<voi
     return id;
 }
 
-void EventLoop::cancel_timer(TimerId id) { m_timers.erase(id); }
+void EventLoop::cancel_timer(TimerId id) {
+    m_timers.erase(id);
+}
 
 void EventLoop::post(std::function<void()> cb) {
     {
@@ -147,7 +150,7 @@ Result<void> EventLoop::run_once(Clock::duration timeout) {
     for (int i = 0; i < n; ++i) {
         auto it = m_fds.find(events[i].data.fd);
         if (it == m_fds.end())
-            continue; // removed by an earlier callback in this batch
+            continue;            // removed by an earlier callback in this batch
         auto cb = it->second.cb; // keep alive even if the callback unwatches itself
         (*cb)(from_epoll(events[i].events));
     }

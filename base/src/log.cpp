@@ -27,18 +27,27 @@ LogLevel parse_level() {
 std::atomic<int> g_threshold{int(parse_level())};
 char const* level_name(LogLevel l) {
     switch (l) {
-    case LogLevel::Debug: return "debug";
-    case LogLevel::Info: return "info";
-    case LogLevel::Warn: return "warn";
-    case LogLevel::Error: return "error";
-    case LogLevel::Off: break;
+    case LogLevel::Debug:
+        return "debug";
+    case LogLevel::Info:
+        return "info";
+    case LogLevel::Warn:
+        return "warn";
+    case LogLevel::Error:
+        return "error";
+    case LogLevel::Off:
+        break;
     }
     return "off";
 }
 } // namespace
 
-LogLevel Logger::threshold() { return LogLevel(g_threshold.load(std::memory_order_relaxed)); }
-void Logger::set_threshold(LogLevel level) { g_threshold.store(int(level)); }
+LogLevel Logger::threshold() {
+    return LogLevel(g_threshold.load(std::memory_order_relaxed));
+}
+void Logger::set_threshold(LogLevel level) {
+    g_threshold.store(int(level));
+}
 
 void Logger::log(LogLevel level, std::string_view message,
                  std::initializer_list<LogField> fields) const {

@@ -210,7 +210,9 @@ std::string getenv_or(char const* name, std::string fallback) {
     return v ? *v : std::move(fallback);
 }
 
-void ignore_sigpipe() { ::signal(SIGPIPE, SIG_IGN); }
+void ignore_sigpipe() {
+    ::signal(SIGPIPE, SIG_IGN);
+}
 
 Result<void> raise_fd_limit() {
     rlimit lim{};

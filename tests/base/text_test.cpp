@@ -16,9 +16,9 @@ TEST_CASE("utf-8 validation") {
     CHECK(text::is_valid_utf8("hello"));
     CHECK(text::is_valid_utf8("\xc3\xa9t\xc3\xa9"));
     CHECK_FALSE(text::is_valid_utf8("\xc3"));
-    CHECK_FALSE(text::is_valid_utf8("\xc0\xaf"));          // overlong
-    CHECK_FALSE(text::is_valid_utf8("\xed\xa0\x80"));      // surrogate
-    CHECK_FALSE(text::is_valid_utf8("\xf4\x90\x80\x80"));  // > U+10FFFF
+    CHECK_FALSE(text::is_valid_utf8("\xc0\xaf"));         // overlong
+    CHECK_FALSE(text::is_valid_utf8("\xed\xa0\x80"));     // surrogate
+    CHECK_FALSE(text::is_valid_utf8("\xf4\x90\x80\x80")); // > U+10FFFF
 }
 
 TEST_CASE("split, trim, join and numbers") {

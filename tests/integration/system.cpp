@@ -3,15 +3,17 @@
 #include <bulkhead/base/sys/fd.h>
 
 #include <csignal>
+#include <fcntl.h>
 #include <sstream>
 #include <stdexcept>
-#include <fcntl.h>
 #include <thread>
 
 namespace bulkhead::testing {
 namespace {
 
-[[noreturn]] void fail(std::string const& msg) { throw std::runtime_error(msg); }
+[[noreturn]] void fail(std::string const& msg) {
+    throw std::runtime_error(msg);
+}
 
 template <typename T>
 T must(Result<T> r, std::string const& what) {
@@ -45,9 +47,9 @@ std::vector<std::string> System::env() const {
 }
 
 void System::start_daemon() {
-    auto log = must(
-        sys::open(m_root + "/bulkheadd.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600),
-        "daemon log");
+    auto log =
+        must(sys::open(m_root + "/bulkheadd.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600),
+             "daemon log");
     auto null = must(sys::open("/dev/null", O_RDONLY | O_CLOEXEC), "/dev/null");
     sys::SpawnOptions o;
     o.argv = {m_bin + "/bulkheadd", "--backend",       "sandbox", "--root", m_root,
@@ -112,8 +114,7 @@ std::string System::ok(std::vector<std::string> args, std::string const& stdin_d
         msg << "command failed (exit " << r.code << "):";
         for (auto const& a : args)
             msg << " " << a;
-        msg << "\nstdout: " << r.out << "\nstderr: " << r.err << "\ndaemon log:\n"
-            << daemon_log();
+        msg << "\nstdout: " << r.out << "\nstderr: " << r.err << "\ndaemon log:\n" << daemon_log();
         fail(msg.str());
     }
     return r.out;

@@ -27,8 +27,8 @@ System& system_under_test() {
         auto sys = std::make_unique<System>("");
         sys->make_template();
         sys->ok({"qvm-create", "-t", "tmpl", "-l", "blue", "work"});
-        sys->ok({"qvm-create", "-t", "tmpl", "-l", "red", "-P", "template_for_dispvms=True",
-                 "dvm"});
+        sys->ok(
+            {"qvm-create", "-t", "tmpl", "-l", "red", "-P", "template_for_dispvms=True", "dvm"});
         sys->ok({"qvm-start", "work"});
         return sys;
     }();
@@ -63,7 +63,8 @@ int init_pid_of(std::string const& domain) {
         if (!pid)
             continue;
         auto env = sys::read_file("/proc/" + n + "/environ");
-        if (env && env->find(std::string("BULKHEAD_DOMAIN=") + domain + '\0') != std::string::npos &&
+        if (env &&
+            env->find(std::string("BULKHEAD_DOMAIN=") + domain + '\0') != std::string::npos &&
             (best < 0 || int(*pid) < best))
             best = int(*pid);
     }
@@ -78,8 +79,8 @@ uint64_t rss_kib(int pid) {
     return std::strtoull(status.c_str() + at + 6, nullptr, 10);
 }
 
-std::vector<std::string> const kUnshare = {"unshare", "--mount", "--pid", "--net", "--uts",
-                                           "--ipc",   "--fork",  "true"};
+std::vector<std::string> const kUnshare = {"unshare", "--mount", "--pid",  "--net",
+                                           "--uts",   "--ipc",   "--fork", "true"};
 
 void BM_QvmRunTrue(benchmark::State& state) {
     auto& s = system_under_test();
@@ -99,8 +100,8 @@ void BM_Baseline_NsenterTrue(benchmark::State& state) {
         state.SkipWithError("no init process found for work");
         return;
     }
-    std::vector<std::string> argv = {"nsenter", "-t", std::to_string(pid), "-m", "-u", "-i",
-                                     "-n",      "-p", "true"};
+    std::vector<std::string> argv = {"nsenter", "-t",  std::to_string(pid), "-m", "-u", "-i", "-n",
+                                     "-p",      "true"};
     std::vector<double> lat;
     for (auto _ : state) {
         double t = seconds_of([&] { must_succeed(argv); });
@@ -153,8 +154,8 @@ void wait_for_preloaded(System& s, size_t n) {
 void BM_DispvmTruePreloaded(benchmark::State& state) {
     auto& s = system_under_test();
     if (s.tool({"qvm-check", "dvmpre"}).code != 0)
-        s.ok({"qvm-create", "-t", "tmpl", "-l", "red", "-P", "template_for_dispvms=True",
-              "dvmpre"});
+        s.ok(
+            {"qvm-create", "-t", "tmpl", "-l", "red", "-P", "template_for_dispvms=True", "dvmpre"});
     s.ok({"qvm-features", "dvmpre", "preload-dispvm-max", "1"});
     std::vector<double> lat;
     for (auto _ : state) {
@@ -204,7 +205,12 @@ BENCHMARK(BM_Baseline_UnshareTrue)->Iterations(200)->UseManualTime()->Unit(bench
 BENCHMARK(BM_DispvmTrueCold)->Iterations(30)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DispvmTruePreloaded)->Iterations(30)->UseManualTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_StartAppDomain)->Iterations(30)->UseManualTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_DaemonRss)->Arg(1)->Arg(10)->Arg(50)->Iterations(5)->UseManualTime()->Unit(
-    benchmark::kMillisecond);
+BENCHMARK(BM_DaemonRss)
+    ->Arg(1)
+    ->Arg(10)
+    ->Arg(50)
+    ->Iterations(5)
+    ->UseManualTime()
+    ->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -9,18 +9,18 @@
 namespace bulkhead {
 
 enum class Errc {
-    System,       // a libc/kernel call failed; errno() says why
-    NotFound,     // a named thing does not exist
-    Exists,       // it already exists
-    Invalid,      // malformed or out-of-range input
-    Denied,       // policy or permission refused it
-    Protocol,     // a peer broke the wire protocol
-    Closed,       // the peer went away / end of stream
-    Timeout,      // a deadline passed
-    Busy,         // in use / wrong state for this operation
-    Limit,        // a size or count cap was hit
-    Unsupported,  // not possible on this machine or backend
-    Internal,     // a bug: an invariant did not hold
+    System,      // a libc/kernel call failed; errno() says why
+    NotFound,    // a named thing does not exist
+    Exists,      // it already exists
+    Invalid,     // malformed or out-of-range input
+    Denied,      // policy or permission refused it
+    Protocol,    // a peer broke the wire protocol
+    Closed,      // the peer went away / end of stream
+    Timeout,     // a deadline passed
+    Busy,        // in use / wrong state for this operation
+    Limit,       // a size or count cap was hit
+    Unsupported, // not possible on this machine or backend
+    Internal,    // a bug: an invariant did not hold
 };
 
 std::string_view errc_name(Errc code);
@@ -28,7 +28,9 @@ std::string_view errc_name(Errc code);
 class Error {
 public:
     Error(Errc code, std::string context, int sys_errno = 0)
-        : m_code(code), m_errno(sys_errno), m_context(std::move(context)) {}
+        : m_code(code)
+        , m_errno(sys_errno)
+        , m_context(std::move(context)) {}
 
     // For a failed libc call: Error::from_errno("open", errno).
     static Error from_errno(std::string_view call, int err);
@@ -52,6 +54,8 @@ private:
     std::string m_context;
 };
 
-inline Error make_error(Errc code, std::string context) { return Error(code, std::move(context)); }
+inline Error make_error(Errc code, std::string context) {
+    return Error(code, std::move(context));
+}
 
 } // namespace bulkhead

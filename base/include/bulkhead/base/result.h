@@ -16,7 +16,9 @@ namespace bulkhead {
 struct Unexpected {
     Error error;
 };
-inline Unexpected unexpected(Error e) { return Unexpected{std::move(e)}; }
+inline Unexpected unexpected(Error e) {
+    return Unexpected{std::move(e)};
+}
 inline Unexpected unexpected(Errc code, std::string context) {
     return Unexpected{Error(code, std::move(context))};
 }
@@ -25,15 +27,18 @@ template <typename T>
 class [[nodiscard]] Result {
 public:
     using value_type = T;
-    Result(T value) : m_v(std::in_place_index<0>, std::move(value)) {}
-    Result(Error e) : m_v(std::in_place_index<1>, std::move(e)) {}
-    Result(Unexpected u) : m_v(std::in_place_index<1>, std::move(u.error)) {}
+    Result(T value)
+        : m_v(std::in_place_index<0>, std::move(value)) {}
+    Result(Error e)
+        : m_v(std::in_place_index<1>, std::move(e)) {}
+    Result(Unexpected u)
+        : m_v(std::in_place_index<1>, std::move(u.error)) {}
     template <typename U>
-        requires(std::is_constructible_v<T, U &&> && !std::is_same_v<std::decay_t<U>, T> &&
-                 !std::is_same_v<std::decay_t<U>, Error> &&
-                 !std::is_same_v<std::decay_t<U>, Unexpected> &&
-                 !std::is_same_v<std::decay_t<U>, Result>)
-    Result(U&& value) : m_v(std::in_place_index<0>, T(std::forward<U>(value))) {}
+    requires(std::is_constructible_v<T, U&&> && !std::is_same_v<std::decay_t<U>, T> &&
+             !std::is_same_v<std::decay_t<U>, Error> &&
+             !std::is_same_v<std::decay_t<U>, Unexpected> &&
+             !std::is_same_v<std::decay_t<U>, Result>) Result(U&& value)
+        : m_v(std::in_place_index<0>, T(std::forward<U>(value))) {}
 
     bool has_value() const { return m_v.index() == 0; }
     explicit operator bool() const { return has_value(); }
@@ -68,8 +73,10 @@ class [[nodiscard]] Result<void> {
 public:
     using value_type = void;
     Result() = default;
-    Result(Error e) : m_error(std::move(e)) {}
-    Result(Unexpected u) : m_error(std::move(u.error)) {}
+    Result(Error e)
+        : m_error(std::move(e)) {}
+    Result(Unexpected u)
+        : m_error(std::move(u.error)) {}
     bool has_value() const { return !m_error.has_value(); }
     explicit operator bool() const { return has_value(); }
     void value() const {
@@ -83,7 +90,9 @@ private:
     std::optional<Error> m_error;
 };
 
-inline Result<void> ok() { return {}; }
+inline Result<void> ok() {
+    return {};
+}
 
 namespace detail {
 template <typename R>

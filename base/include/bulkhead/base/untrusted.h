@@ -23,15 +23,13 @@ protected:
 template <typename T>
 class Untrusted {
 public:
-    explicit Untrusted(T value) : m_value(std::move(value)) {}
+    explicit Untrusted(T value)
+        : m_value(std::move(value)) {}
     T const& open(ValidatorKey) const& { return m_value; }
     T&& open(ValidatorKey) && { return std::move(m_value); }
     // Size is safe to know before validation (for caps); contents are not.
-    size_t size() const
-        requires requires(T const& t) { t.size(); }
-    {
-        return m_value.size();
-    }
+    size_t size() const requires requires(T const& t) { t.size(); }
+    { return m_value.size(); }
 
 private:
     T m_value;

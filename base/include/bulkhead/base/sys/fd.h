@@ -6,8 +6,8 @@
 #include <bulkhead/base/unique_fd.h>
 
 #include <cstddef>
-#include <fcntl.h>
 #include <cstdint>
+#include <fcntl.h>
 #include <span>
 #include <string>
 #include <string_view>
@@ -20,7 +20,7 @@ namespace bulkhead::sys {
 
 Result<UniqueFd> open(std::string const& path, int flags, mode_t mode = 0);
 Result<UniqueFd> openat(int dirfd, std::string const& path, int flags, mode_t mode = 0);
-Result<size_t> read(int fd, std::span<std::byte> buf);   // 0 = EOF
+Result<size_t> read(int fd, std::span<std::byte> buf); // 0 = EOF
 Result<size_t> write(int fd, std::span<std::byte const> buf);
 Result<void> write_all(int fd, std::span<std::byte const> buf);
 Result<void> write_all(int fd, std::string_view text);
@@ -40,11 +40,11 @@ Result<struct stat> fstat(int fd);
 Result<struct stat> stat(std::string const& path);
 Result<struct stat> lstat(std::string const& path);
 bool exists(std::string const& path);
-Result<void> mkdir(std::string const& path, mode_t mode = 0755);     // EEXIST is fine
+Result<void> mkdir(std::string const& path, mode_t mode = 0755); // EEXIST is fine
 Result<void> mkdir_p(std::string const& path, mode_t mode = 0755);
-Result<void> unlink(std::string const& path);                         // ENOENT is fine
+Result<void> unlink(std::string const& path); // ENOENT is fine
 Result<void> rmdir(std::string const& path);
-Result<void> remove_tree(std::string const& path);                    // no symlink following
+Result<void> remove_tree(std::string const& path); // no symlink following
 Result<void> rename(std::string const& from, std::string const& to);
 Result<void> chmod(std::string const& path, mode_t mode);
 Result<void> chown(std::string const& path, uid_t uid, gid_t gid);
@@ -54,8 +54,8 @@ Result<std::string> readlink(std::string const& path);
 Result<void> fsync(int fd);
 Result<void> ftruncate(int fd, off_t size);
 Result<UniqueFd> memfd_create(std::string const& name, unsigned flags = 0);
-Result<std::vector<std::string>> list_dir(std::string const& path);   // sorted, no . or ..
-Result<std::string> make_temp_dir(std::string const& prefix);         // mkdtemp
+Result<std::vector<std::string>> list_dir(std::string const& path); // sorted, no . or ..
+Result<std::string> make_temp_dir(std::string const& prefix);       // mkdtemp
 Result<std::string> realpath(std::string const& path);
 
 } // namespace bulkhead::sys

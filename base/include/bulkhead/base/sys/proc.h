@@ -17,9 +17,9 @@
 namespace bulkhead::sys {
 
 struct SpawnOptions {
-    std::vector<std::string> argv;             // argv[0] is looked up in PATH if it has no '/'
+    std::vector<std::string> argv;               // argv[0] is looked up in PATH if it has no '/'
     std::optional<std::vector<std::string>> env; // nullopt = inherit
-    std::string cwd;                           // empty = inherit
+    std::string cwd;                             // empty = inherit
     // Descriptors the child gets: {child fd, parent fd}; everything else is closed.
     std::vector<std::pair<int, int>> fds;
     bool new_session = false;
@@ -29,7 +29,7 @@ struct SpawnOptions {
 Result<pid_t> spawn(SpawnOptions const& opts);
 
 struct ExitStatus {
-    int code = 0;      // exit code, or 128 + signal
+    int code = 0; // exit code, or 128 + signal
     bool signaled = false;
 };
 Result<ExitStatus> waitpid(pid_t pid, int flags = 0); // WNOHANG: pid 0 → code -1
@@ -54,7 +54,9 @@ std::string getenv_or(char const* name, std::string fallback);
 Result<std::optional<gid_t>> lookup_group(std::string const& name);
 
 // Monotonic clock.
-inline std::chrono::steady_clock::time_point now() { return std::chrono::steady_clock::now(); }
+inline std::chrono::steady_clock::time_point now() {
+    return std::chrono::steady_clock::now();
+}
 
 // Ignores SIGPIPE process-wide (writes return EPIPE instead).
 void ignore_sigpipe();

@@ -12,7 +12,8 @@ namespace bulkhead::dom0 {
 
 class Layout {
 public:
-    explicit Layout(std::string root) : m_root(std::move(root)) {}
+    explicit Layout(std::string root)
+        : m_root(std::move(root)) {}
 
     // $BULKHEAD_ROOT, or /var/lib/bulkhead.
     static std::string default_root();
@@ -26,17 +27,13 @@ public:
     std::string vchan_dir(std::string const& name) const { return run_dir() + "/vchan/" + name; }
     std::string vchan_root() const { return run_dir() + "/vchan"; }
     std::string private_dir(std::string const& name) const { return m_root + "/appvms/" + name; }
-    std::string volatile_dir(std::string const& name) const {
-        return m_root + "/volatile/" + name;
-    }
+    std::string volatile_dir(std::string const& name) const { return m_root + "/volatile/" + name; }
     std::string layer_dir(std::string const& layer_id) const {
         return m_root + "/layers/" + layer_id;
     }
     std::string layers_root() const { return m_root + "/layers"; }
     // A TemplateVM's or StandaloneVM's persistent root upper layer (upper/ and work/).
-    std::string root_upper_dir(std::string const& name) const {
-        return m_root + "/roots/" + name;
-    }
+    std::string root_upper_dir(std::string const& name) const { return m_root + "/roots/" + name; }
 
     // Creates the directories dom0 needs (0700 except the vchan root).
     Result<void> prepare() const;

@@ -14,14 +14,14 @@ namespace bulkhead::dom0 {
 struct StartConfig {
     std::string name;
     std::string uuid;
-    std::string klass;                // AppVM, TemplateVM, DispVM, StandaloneVM
-    std::vector<std::string> layers;  // layer directories, lowest first
+    std::string klass;               // AppVM, TemplateVM, DispVM, StandaloneVM
+    std::vector<std::string> layers; // layer directories, lowest first
     // Volatile: root resets every start (AppVM, DispVM). CommitOnHalt: a TemplateVM; what
     // changed in its root becomes a new top layer when it halts cleanly, so its app domains
     // see the change at their next start. Persistent: a StandaloneVM's own root.
     enum class Root { Volatile, CommitOnHalt, Persistent };
     Root root = Root::Volatile;
-    bool disposable = false;          // keeps nothing: no private volume
+    bool disposable = false; // keeps nothing: no private volume
     uint64_t memory_mib = 400;
     uint64_t maxmem_mib = 4000;
     uint32_t vcpus = 2;
