@@ -9,9 +9,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <csignal>
+#include <cstring>
 #include <poll.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 using namespace bulkhead;
@@ -284,4 +288,36 @@ TEST_CASE("this kernel allows mapped user namespaces", "[sandbox][userns]") {
     auto r = SandboxHypervisor::probe_user_namespace();
     INFO((r ? "" : r.error().message()));
     CHECK(r.has_value());
+}
+
+// Regression: the launch child must not use glibc's set*id() (they wait for every thread
+// of dom0, including ones being created at clone time: the daemon froze under load).
+TEST_CASE("mapped launches from a busy multi-threaded dom0 never hang", "[sandbox][userns]") {
+    Fixture fx;
+    SandboxOptions opts;
+    opts.user_namespace = UserNamespace::Mapped;
+    SandboxHypervisor hv(opts);
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> churn; // threads being created and joined all the time
+    for (int t = 0; t < 3; ++t)
+        churn.emplace_back([&] {
+            while (!stop)
+                std::thread([] { (void)std::strerror(EINVAL); }).join();
+        });
+    int started = 0;
+    for (int i = 0; i < 25; ++i) {
+        auto t0 = std::chrono::steady_clock::now();
+        auto id = hv.create(fx.spec("busy-" + std::to_string(i), "exit 0", Storage::Disposable));
+        auto took = std::chrono::steady_clock::now() - t0;
+        INFO("launch " << i << ": " << (id ? "ok" : id.error().message()));
+        CHECK(took < std::chrono::seconds(10));
+        if (!id)
+            break;
+        ++started;
+        wait_event(hv, *id);
+    }
+    stop = true;
+    for (auto& t : churn)
+        t.join();
+    CHECK(started == 25);
 }

@@ -1,9 +1,12 @@
 #include "domain_launch.h"
 
 #include <bulkhead/base/sys/fd.h>
+#include <bulkhead/base/sys/poll.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +16,7 @@
 #include <linux/close_range.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -43,13 +47,41 @@ struct Path {
     char s[4096];
 };
 
+// Appends s to buf at n (bounded); no libc formatting: snprintf and strerror may take
+// locks (locale, gettext) that another dom0 thread held at clone time.
+size_t append(char* buf, size_t cap, size_t n, char const* s) {
+    for (; s && *s && n + 1 < cap; ++s)
+        buf[n++] = *s;
+    return n;
+}
+
+// "step arg\0errno": the parent turns errno into text.
 [[noreturn]] void fail(Child const& c, char const* step, char const* arg) {
     int e = errno;
     char buf[1200];
-    int n = std::snprintf(buf, sizeof buf, "%s %s: %s", step, arg ? arg : "", std::strerror(e));
-    if (n > 0)
-        (void)!::write(c.err_fd, buf, static_cast<size_t>(n) < sizeof buf ? n : sizeof buf - 1);
+    size_t n = append(buf, sizeof buf, 0, step);
+    n = append(buf, sizeof buf, n, " ");
+    n = append(buf, sizeof buf, n, arg);
+    char num[16];
+    size_t k = sizeof num;
+    num[--k] = '\0';
+    unsigned v = e < 0 ? 0u : static_cast<unsigned>(e);
+    do
+        num[--k] = static_cast<char>('0' + v % 10);
+    while ((v /= 10) && k > 0);
+    buf[n++] = '\0';
+    n = append(buf, sizeof buf, n, num + k);
+    (void)!::write(c.err_fd, buf, n);
     ::_exit(127);
+}
+
+// glibc's setresuid() and friends are not plain syscalls in a multi-threaded process:
+// they signal every other thread to switch too and wait on a futex for them. The clone
+// child inherits the parent's thread list but not its threads, so it would wait forever.
+// Raw syscalls change only this thread, which is all there is.
+bool become_root() {
+    return ::syscall(SYS_setgroups, 0, nullptr) == 0 && ::syscall(SYS_setresgid, 0, 0, 0) == 0 &&
+           ::syscall(SYS_setresuid, 0, 0, 0) == 0;
 }
 
 // Concatenation, truncated at sizeof(Path) (paths come from dom0, far shorter).
@@ -280,7 +312,7 @@ int child_main(void* arg) {
             fail(c, "unshare", "user");
         if (::write(c.ns_fd, "u", 1) != 1 || ::read(c.go_fd, &go, 1) != 1)
             ::_exit(126);
-        if (::setgroups(0, nullptr) != 0 || ::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0)
+        if (!become_root())
             fail(c, "setresuid", "0");
     }
     ::close(c.go_fd);
@@ -292,6 +324,24 @@ int child_main(void* arg) {
     drop_capabilities(c);
     exec_init(c);
     return 127;
+}
+
+} // namespace
+
+namespace {
+
+constexpr std::chrono::seconds kLaunchTimeout{30};
+
+// The child writes "step arg\0errno" (see fail()).
+std::string describe_child_failure(std::string const& raw) {
+    auto nul = raw.find('\0');
+    if (nul == std::string::npos)
+        return raw;
+    int e = 0;
+    for (char ch : raw.substr(nul + 1))
+        if (ch >= '0' && ch <= '9' && e < 100000)
+            e = e * 10 + (ch - '0');
+    return raw.substr(0, nul) + ": " + std::strerror(e);
 }
 
 } // namespace
@@ -376,11 +426,32 @@ Result<Launched> launch_domain(LaunchPlan const& plan,
         }
     }
     go_w = UniqueFd();
-    auto message = sys::read_to_end(err_r.get(), 4096);
-    if (!message || !message->empty()) {
+    // The child's error pipe closes at execve (CLOEXEC) or carries its failure. Bounded:
+    // a child stuck before execve must not hold the caller (and the backend) forever.
+    std::string message;
+    auto deadline = std::chrono::steady_clock::now() + kLaunchTimeout;
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        auto ready =
+            sys::poll_one(err_r.get(), POLLIN, std::max(left, std::chrono::milliseconds(0)));
+        if (!ready || *ready == 0) {
+            abort_child();
+            return Error(Errc::Timeout, "starting domain init: no execve within " +
+                                            std::to_string(kLaunchTimeout.count()) + " s");
+        }
+        char buf[1024];
+        ssize_t n = ::read(err_r.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        if (message.size() < 4096)
+            message.append(buf, static_cast<size_t>(n));
+    }
+    if (!message.empty()) {
         (void)wait_init(pidfd, true);
-        return Error(Errc::System,
-                     "starting domain init: " + (message ? *message : message.error().message()));
+        return Error(Errc::System, "starting domain init: " + describe_child_failure(message));
     }
     return launched;
 }
@@ -395,10 +466,7 @@ int probe_main(void* arg) {
     char go = 0;
     if (::read(go_fd, &go, 1) != 1)
         ::_exit(2);
-    ::_exit(::setgroups(0, nullptr) == 0 && ::setresgid(0, 0, 0) == 0 &&
-                    ::setresuid(0, 0, 0) == 0 && ::geteuid() == 0
-                ? 0
-                : 1);
+    ::_exit(become_root() && ::syscall(SYS_geteuid) == 0 ? 0 : 1);
 }
 } // namespace
 
