@@ -95,15 +95,37 @@ Result<DomId> DomainManager::start(std::string const& name) {
             return unexpected(Errc::Busy, "domain " + name + " is shutting down");
         m_changed.wait(lock); // Transient: someone else is starting it
     }
-    auto cfg = TRY(m_config.start_config(name));
-    auto spec = TRY(make_spec(cfg));
+    // Reserve the name, then build and create without the lock: a slow (or stuck)
+    // backend must not stop qvm-ls, other starts or event handling.
+    m_live[name] = Live{kNoDomId, State::Transient, {}};
+    ++m_starting;
+    lock.unlock();
     auto t0 = std::chrono::steady_clock::now();
-    auto id = TRY_CTX(m_hv.create(spec), "starting " + name);
-    m_live[name] = Live{id, State::Transient, cfg};
+    auto cfg = m_config.start_config(name);
+    auto created = [&]() -> Result<DomId> {
+        if (!cfg)
+            return std::move(cfg).error();
+        auto spec = TRY(make_spec(*cfg));
+        return TRY_CTX(m_hv.create(spec), "starting " + name);
+    }();
+    lock.lock();
+    --m_starting;
+    bool died_at_once = created && m_orphan_events.count(*created);
+    if (m_starting == 0)
+        m_orphan_events.clear();
+    if (!created || died_at_once) {
+        m_live.erase(name);
+        m_changed.notify_all();
+        if (!created)
+            return std::move(created).error();
+        return unexpected(Errc::Closed, "domain " + name + " exited while starting");
+    }
+    DomId id = *created;
+    m_live[name] = Live{id, State::Transient, *cfg};
     m_by_id[id] = name;
     lock.unlock();
 
-    auto deadline = std::chrono::steady_clock::now() + cfg.qrexec_timeout;
+    auto deadline = std::chrono::steady_clock::now() + cfg->qrexec_timeout;
     auto ready = m_hub.attach(name, id, deadline);
 
     lock.lock();
@@ -169,6 +191,8 @@ Result<void> DomainManager::kill(std::string const& name) {
     auto it = m_live.find(name);
     if (it == m_live.end())
         return unexpected(Errc::Invalid, "domain " + name + " is not running");
+    if (it->second.id == kNoDomId)
+        return unexpected(Errc::Busy, "domain " + name + " is starting");
     DomId id = it->second.id;
     it->second.state = State::Halting; // its agent connection breaking now is expected
     lock.unlock();
@@ -307,8 +331,11 @@ void DomainManager::on_hypervisor_events() {
     std::unique_lock lock(m_mutex);
     for (auto const& ev : *events) {
         auto by = m_by_id.find(ev.id);
-        if (by == m_by_id.end())
+        if (by == m_by_id.end()) {
+            if (m_starting > 0) // a create that has not recorded its id yet
+                m_orphan_events.insert(ev.id);
             continue;
+        }
         std::string name = by->second;
         m_by_id.erase(by);
         auto it = m_live.find(name);

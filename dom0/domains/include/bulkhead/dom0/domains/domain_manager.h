@@ -22,6 +22,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,7 @@ public:
 
 private:
     enum class State { Transient, Running, Paused, Halting };
+    static constexpr DomId kNoDomId = ~DomId{0}; // reserved: create() not returned yet
     struct Live {
         DomId id = 0;
         State state = State::Transient;
@@ -79,6 +81,8 @@ private:
     std::condition_variable m_changed;
     std::map<std::string, Live> m_live;
     std::map<DomId, std::string> m_by_id;
+    int m_starting = 0;              // creates in flight (without m_mutex)
+    std::set<DomId> m_orphan_events; // ids that died before their create recorded them
 };
 
 } // namespace bulkhead::dom0
