@@ -25,7 +25,7 @@ constexpr char const* kUsage =
     "  --agent-dir   directory holding bulkhead-agent and the guest tools\n"
     "                (default: this program's directory)\n"
     "  --userns      sandbox: guest ids in a user namespace, mapped to an unprivileged\n"
-    "                host range (auto: when the kernel allows it; default off)\n";
+    "                host range (default auto: when the kernel allows it)\n";
 
 } // namespace
 
