@@ -17,10 +17,36 @@
 
 namespace bulkhead::sys {
 
+void reset_signals_in_child() {
+    for (int s = 1; s < NSIG; ++s)
+        if (s != SIGKILL && s != SIGSTOP)
+            ::signal(s, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
 namespace {
+
+// Closes [lo, hi] (hi may be ~0u).
+void close_span(unsigned lo, unsigned hi) {
+    if (lo > hi)
+        return;
+    if (::syscall(SYS_close_range, lo, hi, 0u) == 0)
+        return;
+    long max = ::sysconf(_SC_OPEN_MAX);
+    if (max < 0 || max > 65536)
+        max = 65536;
+    for (unsigned fd = lo; fd <= hi && fd < static_cast<unsigned>(max); ++fd)
+        ::close(static_cast<int>(fd));
+}
+
+constexpr size_t kMaxSpawnFds = 64;
+
 // In the child after fork: only async-signal-safe calls.
 [[noreturn]] void child_exec(SpawnOptions const& opts, std::vector<char*>& argv,
                              std::vector<char*>* envp, int err_fd) {
+    reset_signals_in_child();
     if (opts.new_session)
         ::setsid();
     // Move every source descriptor above the highest target first, so that a
@@ -29,32 +55,53 @@ namespace {
     for (auto const& [to, from] : opts.fds)
         top = std::max({top, to + 1, from + 1});
     top = std::max(top, err_fd + 1);
-    int next = top;
-    int staged[64];
-    size_t n = opts.fds.size() < 64 ? opts.fds.size() : 64;
+    int staged[kMaxSpawnFds];
+    size_t n = std::min(opts.fds.size(), kMaxSpawnFds);
     for (size_t i = 0; i < n; ++i) {
-        staged[i] = ::fcntl(opts.fds[i].second, F_DUPFD, next);
+        staged[i] = ::fcntl(opts.fds[i].second, F_DUPFD_CLOEXEC, top);
         if (staged[i] < 0)
             goto fail;
-        next = staged[i] + 1;
+        top = staged[i] + 1;
     }
     for (size_t i = 0; i < n; ++i) {
         if (::dup2(staged[i], opts.fds[i].first) < 0)
             goto fail;
     }
-    // Close everything not asked for, except the exec-error pipe (CLOEXEC).
-    for (int fd = 3; fd < next + 1024; ++fd) {
-        bool keep = fd == err_fd;
-        for (size_t i = 0; i < n && !keep; ++i)
-            keep = opts.fds[i].first == fd;
-        if (!keep)
-            ::close(fd);
-    }
     {
-        sigset_t all;
-        sigemptyset(&all);
-        sigprocmask(SIG_SETMASK, &all, nullptr);
-        ::signal(SIGPIPE, SIG_DFL);
+        // Close everything >= 3 but the targets and the exec-error pipe (CLOEXEC).
+        unsigned keep[kMaxSpawnFds + 1];
+        size_t k = 0;
+        keep[k++] = static_cast<unsigned>(err_fd);
+        for (size_t i = 0; i < n; ++i)
+            keep[k++] = static_cast<unsigned>(opts.fds[i].first);
+        std::sort(keep, keep + k);
+        unsigned next = 3;
+        for (size_t i = 0; i < k; ++i) {
+            if (keep[i] >= next) {
+                if (keep[i] > next)
+                    close_span(next, keep[i] - 1);
+                next = keep[i] + 1;
+            }
+        }
+        close_span(next, ~0u);
+    }
+    for (int std_fd = 0; std_fd < 3; ++std_fd) { // unlisted stdio: /dev/null, not ours
+        bool listed = false;
+        for (size_t i = 0; i < n && !listed; ++i)
+            listed = opts.fds[i].first == std_fd;
+        if (listed)
+            continue;
+        int null_fd = ::open("/dev/null", O_RDWR);
+        if (null_fd < 0 || (null_fd != std_fd && ::dup2(null_fd, std_fd) < 0))
+            goto fail;
+        if (null_fd != std_fd)
+            ::close(null_fd);
+    }
+    if (opts.credentials && ::geteuid() == 0) {
+        auto const& c = *opts.credentials;
+        if (::setgroups(c.groups.size(), c.groups.data()) < 0 || ::setgid(c.gid) < 0 ||
+            ::setuid(c.uid) < 0)
+            goto fail;
     }
     if (!opts.cwd.empty() && ::chdir(opts.cwd.c_str()) < 0)
         goto fail;
@@ -69,10 +116,14 @@ fail:
 }
 } // namespace
 
+void close_from(int lowest) {
+    close_span(static_cast<unsigned>(std::max(lowest, 0)), ~0u);
+}
+
 Result<pid_t> spawn(SpawnOptions const& opts) {
     if (opts.argv.empty())
         return unexpected(Errc::Invalid, "spawn: empty argv");
-    if (opts.fds.size() > 64)
+    if (opts.fds.size() > kMaxSpawnFds)
         return unexpected(Errc::Limit, "spawn: more than 64 descriptors");
     std::vector<char*> argv;
     for (auto const& a : opts.argv)

@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,103 +77,25 @@ Result<void> become_subreaper() {
 }
 
 void reset_signals() {
-    for (int s = 1; s < NSIG; ++s)
-        if (s != SIGKILL && s != SIGSTOP)
-            ::signal(s, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    sys::reset_signals_in_child();
 }
 
 void close_from(int lowest) {
-#ifdef SYS_close_range
-    if (::syscall(SYS_close_range, unsigned(lowest), ~0u, 0u) == 0)
-        return;
-#endif
-    long max = ::sysconf(_SC_OPEN_MAX);
-    if (max < 0 || max > 65536)
-        max = 65536;
-    for (int fd = lowest; fd < max; ++fd)
-        ::close(fd);
+    sys::close_from(lowest);
 }
-
-namespace {
-
-// In the forked child: only async-signal-safe calls from here on.
-[[noreturn]] void child(Command const& cmd, std::vector<char*> const& argv,
-                        std::vector<char*> const& envp, int err_fd) {
-    reset_signals();
-    if (cmd.new_session)
-        ::setsid();
-    // Stage every source above all targets first, so {0 <- 1, 1 <- 0} cannot clobber itself.
-    int top = err_fd + 1;
-    for (auto const& [to, from] : cmd.fds)
-        top = std::max({top, to + 1, from + 1});
-    int staged[16];
-    size_t n = std::min<size_t>(cmd.fds.size(), 16);
-    int stage = 0;
-    for (size_t i = 0; i < n; ++i) {
-        staged[i] = ::fcntl(cmd.fds[i].second, F_DUPFD_CLOEXEC, top);
-        if (staged[i] < 0)
-            goto fail;
-        top = staged[i] + 1;
-    }
-    for (size_t i = 0; i < n; ++i)
-        if (::dup2(staged[i], cmd.fds[i].first) < 0)
-            goto fail;
-    // Everything above the targets goes, except the error pipe (CLOEXEC).
-    for (size_t i = 0; i < n; ++i)
-        stage = std::max(stage, cmd.fds[i].first + 1);
-    for (int fd = stage; fd < err_fd; ++fd)
-        ::close(fd);
-    close_from(err_fd + 1);
-    if (::geteuid() == 0) {
-        if (::setgroups(cmd.groups.size(), cmd.groups.data()) < 0 || ::setgid(cmd.user.gid) < 0 ||
-            ::setuid(cmd.user.uid) < 0)
-            goto fail;
-    }
-    if (::chdir(cmd.cwd.empty() ? "/" : cmd.cwd.c_str()) < 0 && ::chdir("/") < 0)
-        goto fail;
-    ::execve(argv[0], argv.data(), envp.data());
-fail:
-    int e = errno;
-    [[maybe_unused]] auto w = ::write(err_fd, &e, sizeof e);
-    ::_exit(127);
-}
-
-} // namespace
 
 Result<pid_t> spawn_as(Command const& cmd) {
-    if (cmd.argv.empty())
-        return unexpected(Errc::Invalid, "spawn: empty argv");
-    if (cmd.fds.size() > 16)
-        return unexpected(Errc::Limit, "spawn: more than 16 descriptors");
-    std::vector<char*> argv, envp;
-    for (auto const& a : cmd.argv)
-        argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    for (auto const& e : cmd.env)
-        envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    auto [err_r, err_w] = TRY(sys::pipe(O_CLOEXEC));
-    pid_t pid = ::fork();
-    if (pid < 0)
-        return Error::from_errno("fork", errno);
-    if (pid == 0)
-        child(cmd, argv, envp, err_w.get());
-    err_w.reset();
-    int child_errno = 0;
-    ssize_t n;
-    do {
-        n = ::read(err_r.get(), &child_errno, sizeof child_errno);
-    } while (n < 0 && errno == EINTR);
-    if (n == ssize_t(sizeof child_errno)) {
-        int status;
-        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-        }
-        return Error::from_errno("exec " + cmd.argv[0], child_errno);
-    }
-    return pid;
+    sys::SpawnOptions opts;
+    opts.argv = cmd.argv;
+    opts.env = cmd.env;
+    // The user's home, or / when it is missing, as a login would.
+    auto home = cmd.cwd.empty() ? Result<struct stat>(unexpected(Errc::Invalid, "no home"))
+                                : sys::stat(cmd.cwd);
+    opts.cwd = home && S_ISDIR(home->st_mode) ? cmd.cwd : "/";
+    opts.fds = cmd.fds;
+    opts.new_session = cmd.new_session;
+    opts.credentials = sys::SpawnOptions::Credentials{cmd.user.uid, cmd.user.gid, cmd.groups};
+    return sys::spawn(opts);
 }
 
 } // namespace bulkhead::agent::posix

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -77,4 +78,26 @@ TEST_CASE("unix listen and connect") {
     REQUIRE(sys::read_exact(server->get(), std::as_writable_bytes(std::span(buf))));
     CHECK(std::string(buf, 4) == "ping");
     REQUIRE(sys::remove_tree(dir));
+}
+
+TEST_CASE("spawn gives the child exactly the listed descriptors, ids and default signals") {
+    auto [out_r, out_w] = sys::pipe(O_CLOEXEC).value();
+    auto [extra_r, extra_w] = sys::pipe(0).value(); // inheritable: must still not leak
+    ::signal(SIGUSR1, SIG_IGN);                     // ignored here: default in the child
+    sys::SpawnOptions opts;
+    opts.argv = {"/bin/sh", "-c",
+                 "ls /proc/self/fd | sort -n | tr '\\n' ' '; echo; id -u; id -g;"
+                 "grep SigIgn /proc/self/status"};
+    opts.fds = {{1, out_w.get()}, {7, out_w.get()}};
+    opts.credentials = sys::SpawnOptions::Credentials{4242, 4343, {4444}};
+    opts.cwd = "/";
+    auto pid = sys::spawn(opts).value();
+    out_w.reset();
+    auto text = sys::read_to_end(out_r.get()).value();
+    CHECK(sys::waitpid(pid).value().code == 0);
+    ::signal(SIGUSR1, SIG_DFL);
+    // 0 and 2 are not listed: /dev/null; 3 is the directory ls itself opens.
+    CHECK(text.rfind("0 1 2 3 7 \n4242\n4343\n", 0) == 0);
+    CHECK(text.find("SigIgn:\t0000000000000000") != std::string::npos);
+    (void)extra_r;
 }

@@ -23,10 +23,23 @@ struct SpawnOptions {
     // Descriptors the child gets: {child fd, parent fd}; everything else is closed.
     std::vector<std::pair<int, int>> fds;
     bool new_session = false;
+    // Switch to these ids before exec (only when running as root; otherwise ignored).
+    struct Credentials {
+        uid_t uid = 0;
+        gid_t gid = 0;
+        std::vector<gid_t> groups; // supplementary groups
+    };
+    std::optional<Credentials> credentials;
 };
 
-// fork + exec; the child has only the descriptors listed in opts.fds.
+// fork + exec; the child has only the descriptors listed in opts.fds, default signal
+// handlers and an empty signal mask. Exec errors (not found, ...) come back here.
 Result<pid_t> spawn(SpawnOptions const& opts);
+
+// Async-signal-safe, for a freshly forked child: default handlers for every signal and an
+// empty mask; closing every descriptor >= lowest (close_range, or a loop).
+void reset_signals_in_child();
+void close_from(int lowest);
 
 struct ExitStatus {
     int code = 0; // exit code, or 128 + signal
