@@ -62,6 +62,17 @@ std::string safe(std::string_view s) {
     return out;
 }
 
+std::optional<int> check_domain_selection(Args& args) {
+    bool all = args.has("all");
+    if (!all && args.positionals().empty())
+        return args.usage_error("one of the arguments --all VMNAME is required");
+    if (all && !args.positionals().empty())
+        return args.usage_error("--all and VMNAME are mutually exclusive");
+    if (args.has("exclude") && !all)
+        return args.usage_error("--exclude requires --all");
+    return std::nullopt;
+}
+
 std::optional<std::vector<admin::DomainInfo>>
 select_domains(Session& s, std::vector<std::string> const& names, bool all, bool with_properties) {
     auto& args = s.args();

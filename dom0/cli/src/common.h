@@ -48,6 +48,10 @@ private:
 // Terminal-safe text: control characters shown as \xNN.
 std::string safe(std::string_view s);
 
+// The VMNAME... | --all [--exclude X] shape, checked after parsing: a usage error's exit
+// status, or nullopt when the combination is valid.
+std::optional<int> check_domain_selection(Args& args);
+
 // Resolves VMNAME positionals, or --all minus --exclude (dom0 never included by --all).
 // Prints "no such domain" and returns nullopt when a named domain does not exist.
 std::optional<std::vector<admin::DomainInfo>> select_domains(Session& s,

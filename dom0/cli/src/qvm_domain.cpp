@@ -84,13 +84,9 @@ int qvm_remove(int argc, char** argv) {
         .option("exclude", 0, "EXCLUDE", "exclude the qube from --all");
     if (auto r = args.parse(argc, argv))
         return *r;
+    if (auto r = check_domain_selection(args))
+        return *r;
     bool all = args.has("all");
-    if (!all && args.positionals().empty())
-        return args.usage_error("one of the arguments --all VMNAME is required");
-    if (all && !args.positionals().empty())
-        return args.usage_error("--all and VMNAME are mutually exclusive");
-    if (args.has("exclude") && !all)
-        return args.usage_error("--exclude requires --all");
     int status = 0;
     auto session = Session::open(args, &status);
     if (!session)

@@ -30,13 +30,9 @@ int power_tool(Args& args, int argc, char** argv, MakeRequest make, Pick for_all
         .option("exclude", 0, "EXCLUDE", "exclude the qube from --all");
     if (auto r = args.parse(argc, argv))
         return *r;
+    if (auto r = check_domain_selection(args))
+        return *r;
     bool all = args.has("all");
-    if (!all && args.positionals().empty())
-        return args.usage_error("one of the arguments --all VMNAME is required");
-    if (all && !args.positionals().empty())
-        return args.usage_error("--all and VMNAME are mutually exclusive");
-    if (args.has("exclude") && !all)
-        return args.usage_error("--exclude requires --all");
     if (check)
         if (auto r = check())
             return *r;
