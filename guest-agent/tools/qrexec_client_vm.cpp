@@ -2,7 +2,8 @@
 // domain through the agent (protocol in local_protocol.h). On MSG_SERVICE_CONNECT it is the
 // vchan SERVER for (connect_domain, connect_port) and the qrexec CALLER with its own stdio (or
 // LOCAL_PROGRAM's: remote stdout → its stdin, its stdout → remote stdin); exits with the remote
-// exit code, 126 when refused, 255 when the call broke. --agent-socket PATH, else
+// exit code (LOCAL_PROGRAM's when there is one, as Qubes does), 126 when refused, 255 when the
+// call broke. --agent-socket PATH, else
 // QREXEC_AGENT_SOCKET, else /var/run/qubes/qrexec-agent; VCHAN_DOMAIN / VCHAN_SOCKET_DIR as the
 // agent exports them.
 #include <bulkhead/agent/local_protocol.h>
@@ -133,8 +134,12 @@ int main(int argc, char** argv) {
         io.stdout_fd = dup_or_none(1);
     }
     auto code = session::run_caller(**ch, std::move(io));
-    if (local > 0)
-        (void)sys::waitpid(local);
+    if (local > 0) { // its status is the answer (a packer knows whether the peer confirmed)
+        auto st = sys::waitpid(local);
+        if (!st)
+            return fail(st.error().message());
+        return st->code;
+    }
     if (!code)
         return fail(code.error().message());
     return *code;

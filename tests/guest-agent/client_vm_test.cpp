@@ -112,6 +112,14 @@ TEST_CASE_METHOD(Fixture, "qrexec-client-vm: LOCAL_PROGRAM gets the remote strea
     CHECK(r.err == "HELLO\n");
 }
 
+TEST_CASE_METHOD(Fixture, "qrexec-client-vm: with LOCAL_PROGRAM, its exit status is the answer") {
+    // The remote service exits 5; the local program (a packer that checks the peer's
+    // confirmation, say) decides: 3.
+    auto c = client({"@default", "test.Exit+xy", "/bin/sh", "-c", "cat >/dev/null; exit 3"}, "");
+    connect(trigger(), 603, "source-vm");
+    CHECK(c.get().code == 3);
+}
+
 TEST_CASE_METHOD(Fixture, "qrexec-client-vm: dom0 gone means refused") {
     auto c = client({"work", "qubes.Echo"}, "");
     (void)trigger();
