@@ -10,6 +10,7 @@ packages=(
   libsqlite3-dev libprotobuf-dev protobuf-compiler
   libxen-dev libseccomp-dev libcap-dev
   busybox-static uidmap iproute2 util-linux procps
+  desktop-file-utils
   zlib1g-dev
 )
 

@@ -3,6 +3,7 @@
 #include <bulkhead/base/sys/fd.h>
 #include <bulkhead/base/sys/proc.h>
 #include <bulkhead/base/text.h>
+#include <bulkhead/openinvm/rootfs.h>
 
 #include <filesystem>
 #include <sys/stat.h>
@@ -61,6 +62,16 @@ Result<void> build_busybox_layer(std::string const& dir, std::string const& busy
     // The guest tools dom0 shows at /usr/lib/bulkhead, on PATH as in a Qubes template.
     TRY(sys::unlink(dir + "/usr/bin/qrexec-client-vm"));
     TRY(sys::symlink("/usr/lib/bulkhead/qrexec-client-vm", dir + "/usr/bin/qrexec-client-vm"));
+    // Open in another domain: services, file-manager actions, qvm-open-in-{vm,dvm} on PATH.
+    for (auto const& f : openinvm::rootfs_files()) {
+        auto path = dir + "/" + std::string(f.path);
+        TRY(sys::mkdir_p(path.substr(0, path.rfind('/')), 0755));
+        TRY(write(path, f.content, f.mode));
+    }
+    for (auto const* tool : openinvm::path_tools()) {
+        TRY(sys::unlink(dir + "/usr/bin/" + tool));
+        TRY(sys::symlink(std::string("/usr/lib/bulkhead/") + tool, dir + "/usr/bin/" + tool));
+    }
     return ok();
 }
 
