@@ -232,7 +232,7 @@ UnpackReport unpack(int stream_fd, int reply_fd, int dest_dir_fd, UnpackOptions 
         report.error_code = reply_code(result.error());
         LOG_WARN(log, "unpack failed", {"error", result.error().message()},
                  {"code", report.error_code}, {"last", report.last_name});
-    } else {
+    } else if (options.sync_before_reply) {
         ::syncfs(dest_dir_fd); // as Qubes: the data is on disk before success is reported
     }
     std::string_view last = report.last_name;

@@ -36,6 +36,9 @@ namespace bulkhead::filecopy {
 struct UnpackOptions {
     uint64_t max_bytes = uint64_t(2) << 30; // data bytes over the whole stream (2 GiB)
     uint64_t max_files = 2048;              // entries (files, directories, symlinks)
+    // syncfs() the destination before replying success, as Qubes: the sender's "done" means
+    // the data is on disk. Off only for measurements.
+    bool sync_before_reply = true;
 };
 
 struct UnpackReport {
