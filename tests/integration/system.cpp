@@ -29,7 +29,8 @@ void must(Result<void> r, std::string const& what) {
 
 } // namespace
 
-System::System(std::string const& policy) {
+System::System(std::string const& policy, std::vector<std::string> daemon_args)
+    : m_daemon_args(std::move(daemon_args)) {
     m_root = must(sys::make_temp_dir("/tmp/bulkhead-it-"), "temp dir");
     m_bin = must(sys::self_exe_dir(), "self_exe_dir") + "/..";
     must(sys::mkdir_p(m_root + "/policy"), "policy dir");
@@ -54,6 +55,7 @@ void System::start_daemon() {
     sys::SpawnOptions o;
     o.argv = {m_bin + "/bulkheadd", "--backend",       "sandbox", "--root", m_root,
               "--policy-dir",       m_root + "/policy"};
+    o.argv.insert(o.argv.end(), m_daemon_args.begin(), m_daemon_args.end());
     o.env =
         std::vector<std::string>{"BULKHEAD_ROOT=" + m_root, "PATH=/usr/bin:/bin:/usr/sbin:/sbin"};
     o.fds = {{0, null.get()}, {1, log.get()}, {2, log.get()}};

@@ -20,8 +20,9 @@ struct ToolResult {
 
 class System {
 public:
-    // policy: contents of a policy file installed as the only policy.
-    explicit System(std::string const& policy = "");
+    // policy: contents of a policy file installed as the only policy; daemon_args are
+    // added to bulkheadd's command line.
+    explicit System(std::string const& policy = "", std::vector<std::string> daemon_args = {});
     ~System();
     System(System const&) = delete;
 
@@ -47,6 +48,7 @@ private:
 
     std::string m_root;
     std::string m_bin;
+    std::vector<std::string> m_daemon_args;
     pid_t m_daemon = -1;
     int m_layer_seq = 0;
 };

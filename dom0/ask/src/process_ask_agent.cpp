@@ -64,11 +64,24 @@ Result<std::optional<std::string>> ProcessAskAgent::ask(AskQuestion const& q,
     opts.argv = m_argv;
     opts.fds = {{0, in_r.get()}, {1, out_w.get()}, {2, STDERR_FILENO}};
     opts.new_session = true; // its own process group: the timeout kills all of it
-    pid_t pid = TRY(sys::spawn(opts));
+    pid_t pid;
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_cancelled)
+            return std::optional<std::string>{};
+        pid = TRY(sys::spawn(opts));
+        m_running.insert(pid);
+    }
+    // Before anything reaps pid: cancel_all must not signal a reused pid.
+    auto forget = [&] {
+        std::lock_guard lock(m_mutex);
+        m_running.erase(pid);
+    };
     in_r.reset();
     out_w.reset();
     auto pidfd = sys::pidfd_open(pid);
     if (!pidfd) {
+        forget();
         kill_and_reap(pid);
         return unexpected(pidfd.error());
     }
@@ -94,6 +107,7 @@ Result<std::optional<std::string>> ProcessAskAgent::ask(AskQuestion const& q,
             break;
         int r = ::poll(pfds, n, left);
         if (r < 0 && errno != EINTR) {
+            forget();
             kill_and_reap(pid);
             return Error::from_errno("poll", errno);
         }
@@ -126,6 +140,7 @@ Result<std::optional<std::string>> ProcessAskAgent::ask(AskQuestion const& q,
         if (garbage)
             break;
     }
+    forget();
     if (!exited || out_r) {
         kill_and_reap(pid);
         if (garbage) {
@@ -145,6 +160,13 @@ Result<std::optional<std::string>> ProcessAskAgent::ask(AskQuestion const& q,
         LOG_WARN(log, "ask answer is not an offered target; deny", {"answer", answer},
                  {"service", q.service}, {"source", q.source});
     return chosen;
+}
+
+void ProcessAskAgent::cancel_all() {
+    std::lock_guard lock(m_mutex);
+    m_cancelled = true;
+    for (pid_t pid : m_running)
+        (void)sys::kill(-pid, SIGKILL);
 }
 
 } // namespace bulkhead::dom0

@@ -4,6 +4,7 @@
 #include <bulkhead/rpc/qrexec/frame_reader.h>
 #include <bulkhead/rpc/qrexec/frame_writer.h>
 
+#include <algorithm>
 #include <future>
 #include <thread>
 
@@ -236,9 +237,19 @@ void Broker::run_call(std::shared_ptr<Call> call) {
     auto decision = m_host.decide(src.name, call->requested_target, call->service);
     if (std::holds_alternative<policy::Deny>(decision))
         return refuse("policy denied");
-    if (std::holds_alternative<policy::Ask>(decision))
-        return refuse("policy says ask and no ask agent is running");
-    auto const& allow = std::get<policy::Allow>(decision);
+    policy::Allow allow;
+    if (auto const* ask = std::get_if<policy::Ask>(&decision)) {
+        auto chosen = m_host.ask(src.name, call->service, *ask);
+        if (!chosen)
+            return refuse("policy says ask and the answer is deny (or none)");
+        if (std::find(ask->targets.begin(), ask->targets.end(), *chosen) == ask->targets.end())
+            return refuse("policy says ask and the answer is not an offered target");
+        LOG_INFO(log, "ask answered", {"source", src.name}, {"service", call->service},
+                 {"target", *chosen});
+        allow = policy::Allow{*chosen, ask->user, ask->autostart, ask->notify};
+    } else {
+        allow = std::get<policy::Allow>(decision);
+    }
     std::string target = allow.target;
     if (target == "dom0" || target == "@adminvm")
         return refuse("dom0 services are not provided");

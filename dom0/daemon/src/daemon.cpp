@@ -76,6 +76,7 @@ Daemon::~Daemon() {
 
 Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
     std::unique_ptr<Daemon> d(new Daemon(std::move(opts)));
+    d->m_ask = TRY(make_ask_agent(d->m_opts.ask_agent, d->m_opts.ask_timeout));
     TRY_CTX(d->m_layout.prepare(), "preparing " + d->m_layout.root());
     d->m_store = TRY_CTX(Store::open(d->m_layout.root()), "opening the store");
     d->m_loop = TRY(EventLoop::create());
@@ -122,6 +123,8 @@ void Daemon::stop() {
     }
     if (m_api)
         m_api->stop();
+    if (m_ask) // a pending question would hold its call's worker until the ask timeout
+        m_ask->cancel_all();
     if (m_pool) // before shutdown_all: preloaded disposables are paused
         m_pool->stop();
     if (m_manager)

@@ -11,12 +11,14 @@
 #include <bulkhead/base/event_loop.h>
 #include <bulkhead/dom0/api/api_server.h>
 #include <bulkhead/dom0/api/lifecycle.h>
+#include <bulkhead/dom0/ask/ask_agent.h>
 #include <bulkhead/dom0/broker/broker.h>
 #include <bulkhead/dom0/domains/domain_manager.h>
 #include <bulkhead/dom0/hypervisor/hypervisor.h>
 #include <bulkhead/dom0/store/store.h>
 #include <bulkhead/policy/policy.h>
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,7 +33,14 @@ struct DaemonOptions {
     std::vector<std::string> policy_dirs; // qrexec policy, first basename wins
     std::string agent_dir;                // host dir with bulkhead-agent (shown read-only)
     size_t max_api_clients = 1100;
+    std::string ask_agent = "auto";               // auto | none | dialog | script:PATH
+    std::chrono::milliseconds ask_timeout{60000}; // no answer by then = deny
 };
+
+// The answerer for --ask-agent (auto: dialog when a display is set, else none); none = a
+// null agent (every ask is denied).
+Result<std::unique_ptr<AskAgent>> make_ask_agent(std::string const& spec,
+                                                 std::chrono::milliseconds timeout);
 
 class Daemon final : public ConfigSource, public Lifecycle, public BrokerHost {
 public:
@@ -66,6 +75,8 @@ public:
     Result<std::string> create_dispvm(std::string const& dvm_template) override;
     void destroy_dispvm(std::string const& name) override;
     std::string default_user(std::string const& name) override;
+    std::optional<std::string> ask(std::string const& source, std::string const& service,
+                                   policy::Ask const& ask) override;
     void agent_lost(std::string const& name) override;
 
 private:
@@ -88,6 +99,7 @@ private:
     std::unique_ptr<DomainManager> m_manager;
     std::unique_ptr<ApiServer> m_api;
     std::unique_ptr<DispvmPool> m_pool; // preloaded disposables (preload-dispvm-max)
+    std::unique_ptr<AskAgent> m_ask;    // null: every ask is denied
     std::mutex m_stop_mutex;
     bool m_stopped = false;
 

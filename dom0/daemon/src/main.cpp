@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -16,6 +17,7 @@ namespace {
 constexpr char const* kUsage =
     "usage: bulkheadd [--backend auto|sandbox|xen] [--root DIR] [--policy-dir DIR]...\n"
     "                 [--agent-dir DIR] [--userns auto|on|off]\n"
+    "                 [--ask-agent none|dialog|script:PATH] [--ask-timeout SECONDS]\n"
     "\n"
     "The Bulkhead dom0 daemon: domain store, domains, qrexec broker, admin API.\n"
     "  --backend     hypervisor backend (default auto: xen when /proc/xen exists)\n"
@@ -25,7 +27,13 @@ constexpr char const* kUsage =
     "  --agent-dir   directory holding bulkhead-agent and the guest tools\n"
     "                (default: this program's directory)\n"
     "  --userns      sandbox: guest ids in a user namespace, mapped to an unprivileged\n"
-    "                host range (default auto: when the kernel allows it)\n";
+    "                host range (default auto: when the kernel allows it)\n"
+    "  --ask-agent   who answers a policy 'ask': dialog (bulkhead-ask-dialog, next to\n"
+    "                this program), script:PATH (an executable run in dom0 with the\n"
+    "                question as JSON on stdin; it prints the chosen target, or nothing\n"
+    "                to deny), none (every ask is denied). Default: dialog when DISPLAY\n"
+    "                or WAYLAND_DISPLAY is set, else none\n"
+    "  --ask-timeout no answer within this many seconds is deny (default 60)\n";
 
 } // namespace
 
@@ -54,6 +62,17 @@ int main(int argc, char** argv) {
             opts.agent_dir = value();
         } else if (a == "--userns") {
             opts.userns = value();
+        } else if (a == "--ask-agent") {
+            opts.ask_agent = value();
+        } else if (a == "--ask-timeout") {
+            auto v = value();
+            char* end = nullptr;
+            double secs = std::strtod(v.c_str(), &end);
+            if (v.empty() || *end || !(secs > 0) || secs > 86400) {
+                std::fprintf(stderr, "bulkheadd: error: bad --ask-timeout '%s'\n", v.c_str());
+                return 2;
+            }
+            opts.ask_timeout = std::chrono::milliseconds(int64_t(secs * 1000));
         } else {
             std::fprintf(stderr, "bulkheadd: error: unknown argument '%s'\n%s", a.c_str(), kUsage);
             return 2;

@@ -130,3 +130,22 @@ TEST_CASE("process ask agent: concurrent questions", "[ask]") {
         t.join();
     CHECK(ok == 8);
 }
+
+TEST_CASE("process ask agent: cancel_all denies pending and later asks", "[ask]") {
+    Dir d;
+    auto p = d.script("slow", "sleep 30; echo work\n");
+    ProcessAskAgent agent({p});
+    std::optional<std::string> answer = "unset";
+    auto start = std::chrono::steady_clock::now();
+    std::thread t([&] { answer = agent.ask(question(), 20s).value(); });
+    std::this_thread::sleep_for(200ms);
+    agent.cancel_all();
+    t.join();
+    CHECK(!answer);
+    CHECK(std::chrono::steady_clock::now() - start < 5s);
+    auto fast = d.script("fast", "echo work\n");
+    ProcessAskAgent fast_agent({fast});
+    CHECK(fast_agent.ask(question(), 5s).value() == std::optional<std::string>("work"));
+    fast_agent.cancel_all();
+    CHECK(!fast_agent.ask(question(), 5s).value());
+}

@@ -37,6 +37,8 @@ public:
     // Blocking; callable from several threads at once.
     virtual Result<std::optional<std::string>> ask(AskQuestion const& q,
                                                    std::chrono::milliseconds timeout) = 0;
+    // Ends every pending and later ask as deny (daemon shutdown). Thread-safe.
+    virtual void cancel_all() {}
 };
 
 // The question as one JSON object:

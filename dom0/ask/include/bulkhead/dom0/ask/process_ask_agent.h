@@ -6,7 +6,10 @@
 
 #include <bulkhead/dom0/ask/ask_agent.h>
 
+#include <mutex>
+#include <set>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace bulkhead::dom0 {
@@ -18,11 +21,16 @@ public:
 
     Result<std::optional<std::string>> ask(AskQuestion const& q,
                                            std::chrono::milliseconds timeout) override;
+    // Kills every running answerer (their asks return deny); later asks deny at once.
+    void cancel_all() override;
 
     static constexpr size_t kMaxAnswer = 4096; // more output than this is garbage = deny
 
 private:
     std::vector<std::string> m_argv;
+    std::mutex m_mutex;
+    std::set<pid_t> m_running; // not yet reaped: their pids cannot be reused
+    bool m_cancelled = false;
 };
 
 } // namespace bulkhead::dom0

@@ -37,6 +37,13 @@ public:
     // Policy decision for (source, target as requested, SERVICE[+ARG]).
     virtual policy::Decision decide(std::string const& source, std::string const& target,
                                     std::string const& service) = 0;
+    // Policy said ask: the target the user picked among ask.targets, nullopt = deny (also
+    // no answer in time, or nobody to ask). Blocking (worker threads only). The broker
+    // re-checks the pick is offered. Default: nobody to ask.
+    virtual std::optional<std::string>
+    ask(std::string const& /*source*/, std::string const& /*service*/, policy::Ask const& /*ask*/) {
+        return std::nullopt;
+    }
     // Blocking (worker threads only).
     virtual Result<DomId> start_domain(std::string const& name) = 0;
     virtual std::optional<DomId> running_id(std::string const& name) = 0;
