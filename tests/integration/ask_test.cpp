@@ -29,12 +29,15 @@ TEST_CASE("policy ask: the answer picks the target; deny, not offered, timeout a
         REQUIRE(sys::write_file_atomic(dir + "/answer", a, 0644));
     };
     {
-        System s("qubes.Hostname * untrusted @anyvm ask default_target=work\n",
+        System s("qubes.Hostname * untrusted @dispvm ask default_target=@dispvm:dvm\n"
+                 "qubes.Hostname * untrusted @anyvm ask default_target=work\n",
                  {"--ask-agent", "script:" + script, "--ask-timeout", "1.5"});
         s.make_template();
         s.ok({"qvm-create", "-t", "tmpl", "-l", "blue", "work"});
         s.ok({"qvm-create", "-t", "tmpl", "-l", "black", "vault"});
-        s.ok({"qvm-create", "-t", "tmpl", "-l", "red", "untrusted"});
+        s.ok(
+            {"qvm-create", "-t", "tmpl", "-l", "purple", "-P", "template_for_dispvms=True", "dvm"});
+        s.ok({"qvm-create", "-t", "tmpl", "-l", "red", "-P", "default_dispvm=dvm", "untrusted"});
         auto call = [&](std::string const& target) {
             return s.tool(
                 {"qvm-run", "-p", "untrusted", kClient + " " + target + " qubes.Hostname"});
@@ -59,6 +62,15 @@ TEST_CASE("policy ask: the answer picks the target; deny, not offered, timeout a
         r = call("vault"); // the request names vault; the user may still pick another offered one
         CHECK(r.code == 0);
         CHECK(r.out == "work\n");
+
+        answer("@dispvm:dvm"); // a new disposable of dvm (the dispvm path)
+        r = call("@dispvm");
+        CHECK(r.code == 0);
+        CHECK(r.out.rfind("disp", 0) == 0);
+        q = sys::read_file(dir + "/question").value();
+        CHECK(q.find("\"default_target\":\"@dispvm:dvm\"") != std::string::npos);
+        CHECK(q.find("{\"name\":\"@dispvm:dvm\",\"label\":\"purple\",\"color\":\"#75507b\"}") !=
+              std::string::npos);
 
         answer(""); // deny
         CHECK(call("work").code == 126);
