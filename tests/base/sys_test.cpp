@@ -90,7 +90,6 @@ TEST_CASE("spawn gives the child exactly the listed descriptors, ids and default
                  "grep SigIgn /proc/self/status"};
     opts.fds = {{1, out_w.get()}, {7, out_w.get()}};
     opts.credentials = sys::SpawnOptions::Credentials{4242, 4343, {4444}};
-    opts.cwd = "/";
     auto pid = sys::spawn(opts).value();
     out_w.reset();
     auto text = sys::read_to_end(out_r.get()).value();
