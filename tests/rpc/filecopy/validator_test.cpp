@@ -92,7 +92,11 @@ TEST_CASE("names: invalid UTF-8 and control characters are rejected") {
           std::string("\xed\xa0\x80"),                       // surrogate
           std::string("\xf4\x90\x80\x80"),                   // > U+10FFFF
           std::string("\xff"), std::string("cut\xe2\x82"),   // truncated
-          std::string("\x80lead")}) {
+          std::string("\x80lead"),
+          std::string("gpj.\xe2\x80\xae"
+                      "exe"),              // U+202E RIGHT-TO-LEFT OVERRIDE
+          std::string("x\xe2\x81\xa6y"),   // U+2066
+          std::string("x\xef\xbf\xbf")}) { // U+FFFF
         INFO(bad);
         CHECK(err_of(name(bad)) == EILSEQ);
     }

@@ -57,6 +57,11 @@ size_t utf8_char(std::string_view s, size_t i) {
         return 0;
     if (cp >= 0x80 && cp <= 0x9f) // C1 controls
         return 0;
+    // Bidirectional controls (a name that displays as something else: "txt.exe" shown as
+    // "exe.txt") and the noncharacters U+FFFE/U+FFFF; Qubes refuses these too.
+    if (cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+        (cp >= 0x2066 && cp <= 0x2069) || cp == 0x061c || cp == 0xfffe || cp == 0xffff)
+        return 0;
     return len;
 }
 

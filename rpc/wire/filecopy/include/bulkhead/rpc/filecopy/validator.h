@@ -31,7 +31,9 @@ enum class EntryType { File, Directory, Symlink };
 struct ValidatedEntry {
     EntryType type = EntryType::File;
     // Relative path below the destination: components joined by single '/', none empty, "."
-    // or "..", valid UTF-8 without control characters, at most max_namelen - 1 bytes.
+    // or "..", each at most 255 bytes; valid UTF-8 (no overlong forms, surrogates) without
+    // control characters (C0, DEL, C1), bidi controls or U+FFFE/U+FFFF; at most
+    // max_namelen - 1 bytes. (Qubes also refuses some scripts; we accept any other text.)
     std::string name;
     uint32_t permissions = 0; // mode & 0777 (setuid, setgid and sticky bits dropped)
     uint64_t size = 0;        // data bytes that follow: file contents / symlink target / 0
