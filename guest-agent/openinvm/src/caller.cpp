@@ -125,7 +125,7 @@ Result<Outcome> open_file_in_vm(std::string const& path, Transport transport, Vi
     }
 
     // Send on a thread while the edited copy comes back: neither side can block the other.
-    auto name = encode_name_field(path);
+    auto name = encode_name_field(path, view == ViewOnly::Yes ? kViewOnlyPrefix : "");
     Result<void> sent = ok();
     std::thread sender([&] {
         sent = sys::write_all(transport.to_remote.get(),

@@ -72,6 +72,8 @@ Result<Change> serve_open_in_vm(int in_fd, int out_fd, ServiceOptions const& opt
         before = TRY_CTX(copy_stream(in_fd, fd.get(), opts.max_bytes), "receiving the file");
     }
     auto path = dir.path + "/" + name.name;
+    if (name.view_only) // so the viewer shows it read-only (an edit would be discarded)
+        TRY(sys::chmod(path, 0400));
     auto code = run_opener(opts.opener, path, opts.log_fd);
     if (!code)
         return std::move(code).error();

@@ -13,16 +13,19 @@ constexpr uint64_t fnv_offset = 14695981039346656037ull;
 constexpr uint64_t fnv_prime = 1099511628211ull;
 } // namespace
 
-std::array<char, 256> encode_name_field(std::string_view path) {
+std::array<char, 256> encode_name_field(std::string_view path, std::string_view prefix) {
     std::array<char, 256> field{};
+    prefix = prefix.substr(0, 64);
+    auto room = field.size() - 1 - prefix.size();
     auto slash = path.rfind('/');
     auto base = slash == std::string_view::npos ? path : path.substr(slash + 1);
-    if (base.size() > field.size() - 1) {
-        base = base.substr(base.size() - (field.size() - 1));
+    if (base.size() > room) {
+        base = base.substr(base.size() - room);
         while (!base.empty() && (static_cast<unsigned char>(base.front()) & 0xc0) == 0x80)
             base.remove_prefix(1);
     }
-    std::memcpy(field.data(), base.data(), base.size());
+    std::memcpy(field.data(), prefix.data(), prefix.size());
+    std::memcpy(field.data() + prefix.size(), base.data(), base.size());
     return field;
 }
 

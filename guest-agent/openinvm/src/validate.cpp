@@ -51,17 +51,20 @@ ValidatedName FileNameValidator::validate(Untrusted<std::string> const& untruste
     std::string_view raw = untrusted_field.open(key());
     if (auto nul = raw.find('\0'); nul != std::string_view::npos)
         raw = raw.substr(0, nul);
+    bool view_only = raw.starts_with(kViewOnlyPrefix);
+    if (view_only)
+        raw.remove_prefix(std::string_view(kViewOnlyPrefix).size());
     bool usable = !raw.empty() && raw.size() <= kMaxNameBytes && raw != "." && raw != ".." &&
                   raw.find('/') == std::string_view::npos && text::is_valid_utf8(raw);
     for (char c : raw)
         usable = usable && !is_control(static_cast<unsigned char>(c));
     if (!usable)
-        return {fallback_for(raw), true};
+        return {fallback_for(raw), true, view_only};
     std::string name(raw);
     for (auto& c : name)
         if (is_awkward(c))
             c = '_';
-    return {std::move(name), false};
+    return {std::move(name), false, view_only};
 }
 
 Result<std::string> UrlValidator::validate(Untrusted<std::string> const& untrusted_url) {

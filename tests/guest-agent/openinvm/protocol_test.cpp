@@ -170,13 +170,17 @@ TEST_CASE("a symlink is never followed or replaced") {
     CHECK(sys::read_file(target).value() == "t");
 }
 
-TEST_CASE("view-only: an edit made remotely is discarded") {
+TEST_CASE("view-only: the remote copy is read-only; an edit made anyway is discarded") {
     sys::ignore_sigpipe();
     Dirs d;
     auto path = make_file(d, "v.txt", "v\n");
     auto before = sys::stat(path).value();
-    auto out = open_file_in_vm(path, real_service(service_opts(d, "echo changed > \"$1\"")),
-                               ViewOnly::Yes);
+    auto seen = d.tmp + "-seen";
+    auto script = "basename \"$1\" > " + seen + "; stat -c %a \"$1\" >> " + seen +
+                  "; chmod 600 \"$1\"; echo changed > \"$1\"";
+    auto out = open_file_in_vm(path, real_service(service_opts(d, script)), ViewOnly::Yes);
+    CHECK(sys::read_file(seen).value_or("") == "v.txt\n400\n");
+    (void)sys::unlink(seen);
     REQUIRE(out.has_value());
     CHECK(*out == Outcome::Viewed);
     CHECK(same_times(before, sys::stat(path).value()));

@@ -17,8 +17,8 @@ ValidatedName name_of(std::string raw) {
 Result<std::string> url_of(std::string raw) {
     return UrlValidator::validate(Untrusted<std::string>(std::move(raw)));
 }
-std::string field_of(std::string_view name) {
-    auto f = encode_name_field(name);
+std::string field_of(std::string_view name, std::string_view prefix = {}) {
+    auto f = encode_name_field(name, prefix);
     return std::string(f.data(), f.size());
 }
 } // namespace
@@ -53,6 +53,24 @@ TEST_CASE("name: unusable names fall back to file[.ext]") {
     CHECK(name_of("a/b.tar.gz\x01").name == "file");      // the extension must be clean
     CHECK(name_of("x/y.verylongextension123").name == "file");
     CHECK(name_of(std::string(255, 'y')).name == std::string(255, 'y'));
+}
+
+TEST_CASE("name: the view-only prefix (newer Qubes callers) is recognised and stripped") {
+    auto v = name_of(field_of("/x/a.txt", kViewOnlyPrefix));
+    CHECK(v.view_only);
+    CHECK(v.name == "a.txt");
+    CHECK_FALSE(name_of(field_of("/x/a.txt")).view_only);
+    auto bare = name_of("view-only-");
+    CHECK(bare.view_only);
+    CHECK(bare.name == "file");
+    CHECK_FALSE(name_of("../view-only-x").view_only);
+    // the prefix counts against the 255 bytes: the long name keeps its end
+    std::string longname = std::string(300, 'n') + ".pdf";
+    auto f = field_of(longname, kViewOnlyPrefix);
+    CHECK(std::string(f.c_str()).size() == 255);
+    auto lv = name_of(f);
+    CHECK(lv.view_only);
+    CHECK(lv.name == longname.substr(longname.size() - 245));
 }
 
 TEST_CASE("name: text after the first NUL is ignored") {

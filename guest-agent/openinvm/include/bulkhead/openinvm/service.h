@@ -3,7 +3,8 @@
 // in_fd is untrusted; the name and URL pass the validators in validate.h.
 //
 // qubes.OpenInVM wire (Qubes' qopen-in-vm / vm-file-editor):
-//   caller → service: 256-byte name field (NUL-padded basename), then the file until EOF.
+//   caller → service: 256-byte name field (NUL-padded basename, "view-only-" in front for
+//                     a view-only open: the file is made read-only), then the file until EOF.
 //   service → caller: nothing if the file is unchanged when the viewer exits, else the
 //                     whole edited file, then EOF. (So an edit to an empty file cannot be
 //                     sent back: the wire has no way to say it.)

@@ -15,10 +15,10 @@ namespace bulkhead::openinvm {
 // Default cap on a file in either direction (the edited copy included).
 inline constexpr uint64_t kDefaultMaxFileBytes = 2ull << 30;
 
-// The 256-byte name field for PATH: its basename NUL-padded. A basename longer than 255
-// bytes keeps its last 255 bytes (as Qubes' qopen-in-vm does, so the extension survives),
-// moved forward to a UTF-8 character boundary.
-std::array<char, 256> encode_name_field(std::string_view path);
+// The 256-byte name field for PATH: prefix + its basename, NUL-padded. A basename longer
+// than fits (255 bytes less the prefix) keeps its end (as Qubes' qopen-in-vm does, so the
+// extension survives), moved forward to a UTF-8 character boundary.
+std::array<char, 256> encode_name_field(std::string_view path, std::string_view prefix = {});
 
 struct CopyResult {
     uint64_t bytes = 0;

@@ -18,17 +18,22 @@ inline constexpr size_t kNameFieldSize = 256;
 inline constexpr size_t kMaxNameBytes = kNameFieldSize - 1;
 // Qubes' qubes.OpenURL reads one line; we cap it.
 inline constexpr size_t kMaxUrlBytes = 8192;
+// Newer Qubes callers mark a view-only open by prefixing the name field with this (the
+// service makes the file read-only; the caller discards whatever comes back).
+inline constexpr char const* kViewOnlyPrefix = "view-only-";
 // Used when the sender's name cannot be used (its extension is kept when that is safe).
 inline constexpr char const* kFallbackName = "file";
 
 struct ValidatedName {
     std::string name;       // a basename: no '/', no control bytes, valid UTF-8, 1..255 bytes
     bool fell_back = false; // the sender's name was unusable; `name` is kFallbackName[.ext]
+    bool view_only = false; // the field started with kViewOnlyPrefix (stripped from `name`)
 };
 
 class FileNameValidator : Validator {
 public:
-    // The raw name field (or any byte string): text up to the first NUL. Never fails: an
+    // The raw name field (or any byte string): text up to the first NUL, less a leading
+    // kViewOnlyPrefix. Never fails: an
     // unusable name becomes "file" (plus the original extension when it is [A-Za-z0-9]{1,16}).
     // Characters that trip up openers (shell metacharacters, as Qubes' vm-file-editor does)
     // become '_'.
