@@ -54,12 +54,15 @@ Result<std::vector<std::string>> resolve_opener(OpenerConfig const& cfg) {
     } else if (text.error().sys_errno() != ENOENT) {
         return std::move(text).error().prefix("reading the open command");
     }
+    if (auto mimeopen = find_on_path(cfg.path_env, "mimeopen"))
+        return std::vector<std::string>{*mimeopen, "-n"};
     if (auto xdg = find_on_path(cfg.path_env, "xdg-open"))
         return std::vector<std::string>{*xdg};
     if (auto see = find_on_path(cfg.path_env, "see"))
         return std::vector<std::string>{*see};
-    return unexpected(Errc::NotFound, "no program to open files: set BULKHEAD_OPEN_CMD, write " +
-                                          cfg.config_path + ", or install xdg-utils or mailcap");
+    return unexpected(Errc::NotFound,
+                      "no program to open files: set BULKHEAD_OPEN_CMD, write " + cfg.config_path +
+                          ", or install libfile-mimeinfo-perl, xdg-utils or mailcap");
 }
 
 Result<int> run_opener(std::vector<std::string> const& prefix, std::string const& target,

@@ -1,6 +1,8 @@
 // Which program opens a received file or URL in the service domain ("the default
 // application"), and running it to completion. Order: BULKHEAD_OPEN_CMD, then the first
-// command line of /etc/bulkhead/open-command, then xdg-open, then mailcap's `see`, all
+// command line of /etc/bulkhead/open-command, then `mimeopen -n` (what Qubes' qubes-open
+// runs: it waits for the application), then xdg-open (which may return before the
+// application exits: an edit made after that is not sent back), then mailcap's `see`, all
 // found on PATH. The command is split on whitespace (no shell); the file or URL is
 // appended as the last argument. Caller: service.cpp. Trusts its configuration.
 #pragma once
