@@ -2,8 +2,8 @@
 
 #include <bulkhead/base/sys/fd.h>
 
+#include <algorithm>
 #include <cstddef>
-#include <cstring>
 #include <vector>
 
 namespace bulkhead::openinvm {
@@ -24,8 +24,8 @@ std::array<char, 256> encode_name_field(std::string_view path, std::string_view 
         while (!base.empty() && (static_cast<unsigned char>(base.front()) & 0xc0) == 0x80)
             base.remove_prefix(1);
     }
-    std::memcpy(field.data(), prefix.data(), prefix.size());
-    std::memcpy(field.data() + prefix.size(), base.data(), base.size());
+    std::copy(prefix.begin(), prefix.end(), field.begin());
+    std::copy(base.begin(), base.end(), field.begin() + static_cast<long>(prefix.size()));
     return field;
 }
 
