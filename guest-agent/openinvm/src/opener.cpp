@@ -33,6 +33,7 @@ std::optional<std::vector<std::string>> command_line(std::string_view text) {
 OpenerConfig opener_config_from_env() {
     OpenerConfig cfg;
     cfg.env_command = sys::getenv("BULKHEAD_OPEN_CMD");
+    cfg.config_path = sys::getenv_or("BULKHEAD_OPEN_COMMAND_FILE", kOpenCommandFile);
     cfg.path_env = sys::getenv_or("PATH", "/usr/local/bin:/usr/bin:/bin");
     return cfg;
 }

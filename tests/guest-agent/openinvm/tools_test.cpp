@@ -97,10 +97,10 @@ TEST_CASE("qvm-open-in-vm URL: qubes.OpenURL opens allowed URLs only") {
 
 TEST_CASE("vm-file-editor with no way to open files fails before reading") {
     auto r =
-        sys::run({"env", "-u", "BULKHEAD_OPEN_CMD", "PATH=/nonexistent", bin("vm-file-editor")},
+        sys::run({"env", "-u", "BULKHEAD_OPEN_CMD", "PATH=/nonexistent",
+                  "BULKHEAD_OPEN_COMMAND_FILE=/nonexistent/open-command", bin("vm-file-editor")},
                  std::string(256, '\0'))
             .value();
-    // (a host with /etc/bulkhead/open-command would pass here; the test host has none)
     CHECK(r.status.code == 1);
     CHECK(r.err.find("no program to open files") != std::string::npos);
 }

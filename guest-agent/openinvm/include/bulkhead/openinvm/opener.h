@@ -23,6 +23,7 @@ struct OpenerConfig {
     std::string path_env; // PATH searched for xdg-open / see
 };
 
+// BULKHEAD_OPEN_CMD, BULKHEAD_OPEN_COMMAND_FILE (else kOpenCommandFile), PATH.
 OpenerConfig opener_config_from_env();
 
 // The argv prefix; Errc::NotFound when nothing can open files here.
