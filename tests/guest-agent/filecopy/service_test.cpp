@@ -122,8 +122,16 @@ TEST_CASE("open_incoming_dir creates ~/QubesIncoming/<domain> 0700 and never fol
 namespace {
 
 // qfile-agent (as root) | qfile-unpacker (as nobody, HOME=home) with the reply flowing back.
+// The unpacker binary is copied next to home first: the build directory may not be reachable
+// by nobody.
 std::pair<int, int> run_programs(std::vector<std::string> const& files, std::string const& home,
                                  std::string const& remote) {
+    auto unpacker_bin = home + "/../qfile-unpacker";
+    if (!sys::exists(unpacker_bin)) {
+        auto image = sys::read_file(bin("qfile-unpacker"), size_t(256) << 20);
+        REQUIRE(image.has_value());
+        REQUIRE(sys::write_file_atomic(unpacker_bin, *image, 0755).has_value());
+    }
     int s[2], r[2];
     REQUIRE(::pipe2(s, O_CLOEXEC) == 0);
     REQUIRE(::pipe2(r, O_CLOEXEC) == 0);
@@ -137,8 +145,7 @@ std::pair<int, int> run_programs(std::vector<std::string> const& files, std::str
             ::setresuid(nobody, nobody, nobody) != 0)
             ::_exit(100);
         std::string h = "HOME=" + home, d = "QREXEC_REMOTE_DOMAIN=" + remote;
-        auto path = bin("qfile-unpacker");
-        char* argv[] = {path.data(), nullptr};
+        char* argv[] = {unpacker_bin.data(), nullptr};
         char* envp[] = {h.data(), d.data(), nullptr};
         ::execve(argv[0], argv, envp);
         ::_exit(101);
