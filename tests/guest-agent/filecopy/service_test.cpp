@@ -125,7 +125,9 @@ namespace {
 // The unpacker binary is copied next to home first: the build directory may not be reachable
 // by nobody.
 std::pair<int, int> run_programs(std::vector<std::string> const& files, std::string const& home,
-                                 std::string const& remote) {
+                                 std::string const& remote,
+                                 std::vector<std::string> const& agent_options = {},
+                                 int agent_stderr = -1) {
     auto unpacker_bin = home + "/../qfile-unpacker";
     if (!sys::exists(unpacker_bin)) {
         auto image = sys::read_file(bin("qfile-unpacker"), size_t(256) << 20);
@@ -155,9 +157,12 @@ std::pair<int, int> run_programs(std::vector<std::string> const& files, std::str
     if (agent == 0) {
         ::dup2(r[0], 0);
         ::dup2(s[1], 1);
+        if (agent_stderr >= 0)
+            ::dup2(agent_stderr, 2);
         auto path = bin("qfile-agent");
         std::vector<char*> argv = {path.data()};
-        std::vector<std::string> copy = files;
+        std::vector<std::string> copy = agent_options;
+        copy.insert(copy.end(), files.begin(), files.end());
         for (auto& f : copy)
             argv.push_back(f.data());
         argv.push_back(nullptr);
@@ -206,4 +211,31 @@ TEST_CASE(
     CHECK(bad.second == 1);
     CHECK(sys::list_dir(top.path("home/QubesIncoming")).value() ==
           std::vector<std::string>{"work"});
+}
+
+TEST_CASE("qfile-agent --progress: bytes, rate and ETA on stderr for copies over 4 MiB") {
+    Scratch src, top;
+    src.write("big", std::string(8u << 20, 'b'));
+    src.write("small", "s");
+    REQUIRE(::chmod(top.root.c_str(), 0755) == 0);
+    top.mkdir("home", 0700);
+    REQUIRE(::chown(top.path("home").c_str(), nobody, nobody) == 0);
+    auto progress_of = [&](std::vector<std::string> const& opts, std::string const& file) {
+        auto err = sys::make_temp_dir("/tmp/bulkhead-fc-progress-").value();
+        auto fd = sys::open(err + "/err", O_WRONLY | O_CREAT | O_CLOEXEC, 0600).value();
+        auto [agent, unpacker] =
+            run_programs({src.path(file)}, top.path("home"), "w", opts, fd.get());
+        CHECK(agent == 0);
+        CHECK(unpacker == 0);
+        auto text = sys::read_file(err + "/err").value();
+        (void)sys::remove_tree(err);
+        (void)sys::remove_tree(top.path("home/QubesIncoming"));
+        return text;
+    };
+    auto shown = progress_of({"--progress"}, "big");
+    CHECK(shown.find("8.0 MiB / 8.0 MiB") != std::string::npos);
+    CHECK(shown.find("/s  ETA ") != std::string::npos);
+    CHECK(progress_of({"--progress"}, "small").empty());       // under 4 MiB: quiet
+    CHECK(progress_of({"--without-progress"}, "big").empty()); // asked not to
+    CHECK(progress_of({}, "big").empty());                     // stderr not a terminal
 }
