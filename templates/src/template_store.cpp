@@ -62,6 +62,14 @@ Result<void> build_busybox_layer(std::string const& dir, std::string const& busy
     // The guest tools dom0 shows at /usr/lib/bulkhead, on PATH as in a Qubes template.
     TRY(sys::unlink(dir + "/usr/bin/qrexec-client-vm"));
     TRY(sys::symlink("/usr/lib/bulkhead/qrexec-client-vm", dir + "/usr/bin/qrexec-client-vm"));
+    // File copy: the qubes.Filecopy service is the unpacker (as in Qubes); qvm-copy and its
+    // three other names are one script.
+    TRY(sys::unlink(dir + "/etc/qubes-rpc/qubes.Filecopy"));
+    TRY(sys::symlink("/usr/lib/bulkhead/qfile-unpacker", dir + "/etc/qubes-rpc/qubes.Filecopy"));
+    for (auto const* tool : {"qvm-copy", "qvm-move", "qvm-copy-to-vm", "qvm-move-to-vm"}) {
+        TRY(sys::unlink(dir + "/usr/bin/" + tool));
+        TRY(sys::symlink("/usr/lib/bulkhead/qvm-copy", dir + "/usr/bin/" + tool));
+    }
     // Open in another domain: services, file-manager actions, qvm-open-in-{vm,dvm} on PATH.
     for (auto const& f : openinvm::rootfs_files()) {
         auto path = dir + "/" + std::string(f.path);

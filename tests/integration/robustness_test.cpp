@@ -112,20 +112,6 @@ struct Fixture {
         }
     }
 
-    // Whether pid descends from ancestor (a domain of this test's daemon, not a leftover).
-    static bool descends_from(pid_t pid, pid_t ancestor) {
-        for (int depth = 0; depth < 8 && pid > 1; ++depth) {
-            auto status = sys::read_file("/proc/" + std::to_string(pid) + "/status").value_or("");
-            auto pp = status.find("PPid:");
-            if (pp == std::string::npos)
-                return false;
-            pid = std::stoi(status.substr(pp + 5));
-            if (pid == ancestor)
-                return true;
-        }
-        return false;
-    }
-
     // The agent (PID 1 in its pid namespace) of a running domain of this test's daemon.
     pid_t agent_pid(std::string const& domain) {
         auto want = "BULKHEAD_DOMAIN=" + domain;
@@ -147,7 +133,7 @@ struct Fixture {
                 continue;
             auto line = status.substr(ns, status.find('\n', ns) - ns);
             if (line.size() > 2 && line.substr(line.size() - 2) == "\t1" &&
-                descends_from(std::stoi(entry), s.daemon_pid()))
+                bulkhead::testing::descends_from(std::stoi(entry), s.daemon_pid()))
                 return std::stoi(entry);
         }
         return -1;

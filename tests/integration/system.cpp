@@ -137,4 +137,29 @@ std::string System::make_layer_dir(std::string const& rel_path, std::string cons
     return dir;
 }
 
+bool descends_from(pid_t pid, pid_t ancestor) {
+    for (int depth = 0; depth < 32 && pid > 1; ++depth) {
+        auto status = sys::read_file("/proc/" + std::to_string(pid) + "/status").value_or("");
+        auto pp = status.find("PPid:");
+        if (pp == std::string::npos)
+            return false;
+        pid = std::stoi(status.substr(pp + 5));
+        if (pid == ancestor)
+            return true;
+    }
+    return false;
+}
+
+std::vector<pid_t> processes_named(std::string const& comm, pid_t ancestor) {
+    std::vector<pid_t> out;
+    for (auto const& entry : sys::list_dir("/proc").value_or(std::vector<std::string>{})) {
+        if (entry.empty() || entry.find_first_not_of("0123456789") != std::string::npos)
+            continue;
+        auto name = sys::read_file("/proc/" + entry + "/comm").value_or("");
+        if (name == comm + "\n" && descends_from(std::stoi(entry), ancestor))
+            out.push_back(std::stoi(entry));
+    }
+    return out;
+}
+
 } // namespace bulkhead::testing

@@ -53,4 +53,9 @@ private:
     int m_layer_seq = 0;
 };
 
+// Whether host pid descends from ancestor (e.g. a domain of this test's daemon).
+bool descends_from(pid_t pid, pid_t ancestor);
+// Host pids of the processes whose comm is `comm` below ancestor.
+std::vector<pid_t> processes_named(std::string const& comm, pid_t ancestor);
+
 } // namespace bulkhead::testing

@@ -50,16 +50,9 @@ Result<std::string> stage_guest_tools(std::string const& from, Layout const& lay
     auto dir = layout.root() + "/guest-tools";
     TRY(sys::mkdir_p(dir, 0755));
     TRY(sys::chmod(dir, 0755));
-    struct Tool {
-        char const* name;
-        bool required; // optional ones (open in another domain) are staged when built
-    };
-    for (auto [tool, required] :
-         {Tool{"bulkhead-agent", true}, Tool{"qrexec-client-vm", true},
-          Tool{"qvm-open-in-vm", false}, Tool{"qvm-open-in-dvm", false},
-          Tool{"vm-file-editor", false}, Tool{"bulkhead-open-url", false}}) {
-        if (!required && !sys::exists(from + "/" + tool))
-            continue;
+    for (auto const* tool :
+         {"bulkhead-agent", "qrexec-client-vm", "qfile-agent", "qfile-unpacker", "qvm-copy",
+          "qvm-open-in-vm", "qvm-open-in-dvm", "vm-file-editor", "bulkhead-open-url"}) {
         auto data = TRY_CTX(sys::read_file(from + "/" + tool, 256u << 20), "guest tools");
         auto dst = dir + "/" + tool;
         auto old = sys::read_file(dst, 256u << 20);
