@@ -162,3 +162,37 @@ TEST_CASE("kill -9 of either side mid-copy: no complete-looking file, source int
         in(s, "personal", "rm -rf ~/QubesIncoming");
     }
 }
+
+TEST_CASE("qvm-copy and qvm-move ask dom0 for the target: yes, no, timeout",
+          "[integration][filecopy]") {
+    auto dir = sys::make_temp_dir("/tmp/bulkhead-it-fc-ask-").value();
+    auto script = dir + "/answer.sh";
+    REQUIRE(sys::write_file_atomic(script,
+                                   "#!/bin/sh\ncat > /dev/null\na=$(cat " + dir +
+                                       "/answer)\n[ \"$a\" = hang ] && exec sleep 30\n"
+                                       "printf '%s\\n' \"$a\"\n",
+                                   0755));
+    auto answer = [&](std::string const& a) {
+        REQUIRE(sys::write_file_atomic(dir + "/answer", a, 0644));
+    };
+    {
+        // Qubes' default rule for file copy.
+        System s("qubes.Filecopy * @anyvm @anyvm ask\n",
+                 {"--ask-agent", "script:" + script, "--ask-timeout", "1"});
+        two_domains(s);
+        in(s, "work", "echo a > a; echo b > b; echo c > c");
+        answer("personal");
+        s.ok({"qvm-run", "-p", "work", "qvm-copy a"});
+        CHECK(in(s, "personal", "cat ~/QubesIncoming/work/a") == "a\n");
+        s.ok({"qvm-run", "-p", "work", "qvm-move b"});
+        CHECK(in(s, "personal", "cat ~/QubesIncoming/work/b") == "b\n");
+        CHECK(in(s, "work", "ls b 2>/dev/null | wc -l") == "0\n");
+        answer(""); // no
+        CHECK(s.tool({"qvm-run", "-p", "work", "qvm-move c"}).code == 126);
+        CHECK(in(s, "work", "cat c") == "c\n");
+        answer("hang"); // no answer in time
+        CHECK(s.tool({"qvm-run", "-p", "work", "qvm-copy c"}).code == 126);
+        CHECK(in(s, "personal", "ls ~/QubesIncoming/work") == "a\nb\n");
+    }
+    (void)sys::remove_tree(dir);
+}
