@@ -25,8 +25,10 @@ trap cleanup EXIT
 mkdir -p "$ROOT/policy"
 cp policy/policy.d/*.policy "$ROOT/policy/"
 cat > "$ROOT/policy/30-demo.policy" <<'POLICY'
-# untrusted may ask work for qubes.Echo; nobody may ask for qubes.Hostname but work.
+# untrusted may ask work for qubes.Echo; nobody may ask for qubes.Hostname but work;
+# work may send files to personal without a prompt (elsewhere: ask, the default).
 qubes.Echo      *  untrusted  work     allow
+qubes.Filecopy  *  work       personal allow
 qubes.Hostname  *  work       @anyvm   allow
 qubes.Hostname  *  @anyvm     @anyvm   deny
 POLICY
@@ -54,11 +56,10 @@ for d in work personal untrusted; do
     run "$B/qvm-run" -p "$d" 'echo "hello from $(hostname), uid $(id -u), kernel ns $(readlink /proc/self/ns/pid)"'
 done
 
-say "a file copied from work to personal"
-run "$B/qvm-run" -p work 'printf "quarterly report\n" > ~/report.txt; ls -l ~/report.txt'
-printf '$ qvm-run -p work "cat ~/report.txt" | qvm-run -p personal "cat > ~/report.txt"\n'
-"$B/qvm-run" -p work 'cat ~/report.txt' | "$B/qvm-run" -p personal 'cat > ~/report.txt'
-run "$B/qvm-run" -p personal 'cat ~/report.txt'
+say "a file copied from work to personal (qubes.Filecopy)"
+run "$B/qvm-run" -p work 'mkdir -p ~/reports && printf "quarterly report\n" > ~/reports/q3.txt && ls -l ~/reports'
+run "$B/qvm-run" -p work 'qvm-copy-to-vm personal ~/reports'
+run "$B/qvm-run" -p personal 'ls -lR ~/QubesIncoming && cat ~/QubesIncoming/work/reports/q3.txt'
 
 say "qrexec between domains, under policy"
 run "$B/qvm-run" -p untrusted 'echo "ping from untrusted" | qrexec-client-vm work qubes.Echo'
