@@ -4,6 +4,8 @@
 // checked as a domain name. Whose home: as root, the default user "user" (from /etc/passwd,
 // as Qubes); otherwise the caller's own $HOME. Privileges are dropped to the destination's
 // owner (no root, no new privileges) before a byte of the stream is parsed.
+// Caps: 2 GiB / 2,048 files unless /etc/bulkhead/filecopy.conf or
+// /rw/config/bulkhead-filecopy.conf say otherwise (see load_unpack_options).
 // Exit 0 when the transfer succeeded, 1 otherwise (the reply says why).
 #include <bulkhead/agent/passwd.h>
 #include <bulkhead/filecopy/unpack.h>
@@ -46,6 +48,11 @@ int main() {
         return die("opening " + home + "/QubesIncoming/" + remote + ": " + dest.error().message());
     if (auto dropped = filecopy::drop_privileges_to_owner(dest->get()); !dropped)
         return die("dropping privileges: " + dropped.error().message());
-    auto report = filecopy::unpack(0, 1, dest->get());
+    // The caps this domain chose (template default, then its own persistent setting).
+    auto options = filecopy::load_unpack_options(
+        {"/etc/bulkhead/filecopy.conf", "/rw/config/bulkhead-filecopy.conf"});
+    if (!options)
+        return die("filecopy configuration: " + options.error().message());
+    auto report = filecopy::unpack(0, 1, dest->get(), *options);
     return report.error_code == 0 && report.replied ? 0 : 1;
 }

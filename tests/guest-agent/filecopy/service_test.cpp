@@ -239,3 +239,25 @@ TEST_CASE("qfile-agent --progress: bytes, rate and ETA on stderr for copies over
     CHECK(progress_of({"--without-progress"}, "big").empty()); // asked not to
     CHECK(progress_of({}, "big").empty());                     // stderr not a terminal
 }
+
+TEST_CASE("load_unpack_options: later files win, suffixes, bad lines refuse") {
+    Scratch d;
+    d.write("a.conf", "# template\nmax_bytes = 1G\nmax_files=100\n");
+    d.write("b.conf", "max_files = 20K  # this domain\n");
+    d.write("bad-key.conf", "max_size = 1\n");
+    d.write("bad-value.conf", "max_files = -3\n");
+    d.write("zero.conf", "max_bytes = 0\n");
+    d.write("overflow.conf", "max_bytes = 99999999999999999G\n");
+    auto o = filecopy::load_unpack_options({d.path("a.conf"), d.path("missing"), d.path("b.conf")});
+    REQUIRE(o.has_value());
+    CHECK(o->max_bytes == uint64_t(1) << 30);
+    CHECK(o->max_files == 20u << 10);
+    auto none = filecopy::load_unpack_options({d.path("missing")});
+    REQUIRE(none.has_value());
+    CHECK(none->max_bytes == uint64_t(2) << 30);
+    CHECK(none->max_files == 2048);
+    for (auto const* bad : {"bad-key.conf", "bad-value.conf", "zero.conf", "overflow.conf"}) {
+        INFO(bad);
+        CHECK_FALSE(filecopy::load_unpack_options({d.path(bad)}).has_value());
+    }
+}

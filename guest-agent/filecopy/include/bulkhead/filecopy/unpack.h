@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 #include <sys/types.h>
+#include <vector>
 
 namespace bulkhead::filecopy {
 
@@ -64,6 +65,15 @@ UnpackReport unpack(int stream_fd, int reply_fd, int dest_dir_fd,
 // unless it already is the owner. Always sets PR_SET_NO_NEW_PRIVS. Process-wide; call it in
 // a process that does nothing else afterwards (a forked child in tests).
 Result<void> drop_privileges_to_owner(int dest_dir_fd);
+
+// The receiving domain's caps, from config files read in order (later ones win; a missing
+// file is skipped): lines `max_bytes = N` and `max_files = N` (N decimal, optional K/M/G
+// suffix, binary), `#` comments. An unknown key or a bad value is an error (the service then
+// refuses the copy rather than run with caps nobody chose). qfile-unpacker reads
+// /etc/bulkhead/filecopy.conf (the template) then /rw/config/bulkhead-filecopy.conf (this
+// domain, persistent).
+Result<UnpackOptions> load_unpack_options(std::vector<std::string> const& paths,
+                                          UnpackOptions defaults = {});
 
 // A Qubes domain name: a letter, then letters, digits, '_', '.', '-'; at most 31 bytes.
 bool valid_domain_name(std::string_view name);
