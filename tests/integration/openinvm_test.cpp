@@ -21,6 +21,7 @@ TEST_CASE("qvm-open-in-dvm: the disposable's edit replaces the file; the disposa
           s.make_layer_dir("etc/bulkhead/open-command", "/bin/sh /etc/bulkhead/test-viewer\n")});
     s.ok({"qvm-template", "import-layer", "tmpl",
           s.make_layer_dir("etc/bulkhead/test-viewer",
+                           "case \"$1\" in *keep*) exit 0 ;; esac\n"
                            "echo \"edited in $(hostname)\" >> \"$1\"\n")});
     s.ok({"qvm-create", "-t", "tmpl", "-l", "red", "-P", "template_for_dispvms=True", "dvm"});
     s.ok({"qvm-create", "-t", "tmpl", "-l", "blue", "-P", "default_dispvm=dvm", "work"});
@@ -44,6 +45,14 @@ TEST_CASE("qvm-open-in-dvm: the disposable's edit replaces the file; the disposa
     CHECK(list.find("disp") == std::string::npos);
     for (auto const& n : sys::list_dir(s.root() + "/appvms").value_or(std::vector<std::string>{}))
         CHECK(n.rfind("disp", 0) != 0);
+
+    // A viewer that changes nothing: nothing comes back, the original is untouched (mtime).
+    s.ok({"qvm-run", "-p", "work", "echo same > /home/user/keep.txt"});
+    auto before = s.ok({"qvm-run", "-p", "work", "stat -c %Y.%i /home/user/keep.txt"});
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100)); // a rewrite would show
+    s.ok({"qvm-run", "-p", "work", "qvm-open-in-dvm /home/user/keep.txt"});
+    CHECK(s.ok({"qvm-run", "-p", "work", "cat /home/user/keep.txt"}) == "same\n");
+    CHECK(s.ok({"qvm-run", "-p", "work", "stat -c %Y.%i /home/user/keep.txt"}) == before);
 
     // Without a policy rule the call is refused and the file stays as it was.
     auto denied = s.tool({"qvm-run", "-p", "work", "qvm-open-in-vm dvm /home/user/doc.txt"});
