@@ -124,4 +124,16 @@ Result<int64_t> parse_i64(std::string_view s) {
     return v;
 }
 
+bool is_domain_name(std::string_view name) {
+    if (name.empty() || name.size() > 31)
+        return false;
+    auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+    if (!alpha(name[0]))
+        return false;
+    for (char c : name)
+        if (!alpha(c) && !(c >= '0' && c <= '9') && c != '_' && c != '.' && c != '-')
+            return false;
+    return true;
+}
+
 } // namespace bulkhead::text

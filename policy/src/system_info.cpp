@@ -1,4 +1,5 @@
 // SystemInfo: domain table with name and uuid indexes; from_json for Qubes' system-info shape.
+#include <bulkhead/base/text.h>
 #include <bulkhead/policy/json.h>
 #include <bulkhead/policy/system_info.h>
 
@@ -27,15 +28,7 @@ bool DomainInfo::has_tag(std::string_view t) const {
 }
 
 bool is_valid_domain_name(std::string_view name) {
-    if (name.empty() || name.size() > 31)
-        return false;
-    auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
-    if (!alpha(name[0]))
-        return false;
-    for (char c : name)
-        if (!alpha(c) && !(c >= '0' && c <= '9') && c != '_' && c != '.' && c != '-')
-            return false;
-    return true;
+    return text::is_domain_name(name);
 }
 
 void SystemInfo::add(DomainInfo d) {

@@ -31,15 +31,7 @@ Result<UniqueFd> make_and_open(int parent, std::string const& name,
 } // namespace
 
 bool valid_domain_name(std::string_view name) {
-    if (name.empty() || name.size() > 31)
-        return false;
-    auto alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
-    if (!alpha(name[0]))
-        return false;
-    for (char c : name)
-        if (!alpha(c) && !(c >= '0' && c <= '9') && c != '_' && c != '.' && c != '-')
-            return false;
-    return true;
+    return text::is_domain_name(name);
 }
 
 Result<UniqueFd> open_incoming_dir(std::string const& home, std::string_view source_domain,

@@ -22,5 +22,8 @@ std::string join(std::vector<std::string> const& parts, std::string_view sep);
 bool starts_with(std::string_view s, std::string_view prefix);
 Result<uint64_t> parse_u64(std::string_view s);
 Result<int64_t> parse_i64(std::string_view s);
+// Qubes' domain name rule: [A-Za-z][A-Za-z0-9_.-]*, at most 31 characters (policy, qrexec
+// identities, QubesIncoming/<source>).
+bool is_domain_name(std::string_view name);
 
 } // namespace bulkhead::text
