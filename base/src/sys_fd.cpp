@@ -4,10 +4,12 @@
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
+#include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <vector>
 
 namespace bulkhead::sys {
 
@@ -100,6 +102,67 @@ Result<void> write_file_atomic(std::string const& path, std::string_view data, m
         TRY(fsync(fd.get()));
     }
     return rename(tmp, path);
+}
+
+namespace {
+
+// Up to buf.size() bytes (fewer only at EOF).
+Result<size_t> read_some_full(int fd, std::span<std::byte> buf) {
+    size_t got = 0;
+    while (got < buf.size()) {
+        ssize_t n = ::read(fd, buf.data() + got, buf.size() - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return err("read");
+        if (n == 0)
+            break;
+        got += static_cast<size_t>(n);
+    }
+    return got;
+}
+
+Result<bool> same_contents(int a, int b) {
+    std::vector<std::byte> x(64 * 1024), y(64 * 1024);
+    for (;;) {
+        auto na = TRY(read_some_full(a, x));
+        auto nb = TRY(read_some_full(b, y));
+        if (na != nb || std::memcmp(x.data(), y.data(), na) != 0)
+            return false;
+        if (na == 0)
+            return true;
+    }
+}
+
+} // namespace
+
+Result<bool> install_file(std::string const& src, std::string const& dst, mode_t mode) {
+    auto in = TRY(open(src, O_RDONLY | O_CLOEXEC));
+    if (auto old = open(dst, O_RDONLY | O_CLOEXEC | O_NOFOLLOW); old) {
+        auto a = TRY(fstat(in.get()));
+        auto b = TRY(fstat(old->get()));
+        if (a.st_size == b.st_size && (b.st_mode & 07777) == mode &&
+            TRY(same_contents(in.get(), old->get())))
+            return false;
+        if (::lseek(in.get(), 0, SEEK_SET) < 0)
+            return err("lseek", src);
+    }
+    std::string tmp = dst + ".tmp." + std::to_string(::getpid());
+    {
+        auto out = TRY(open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
+        if (::fchmod(out.get(), mode) < 0) // not narrowed by the umask
+            return err("fchmod", tmp);
+        std::vector<std::byte> buf(64 * 1024);
+        for (;;) {
+            auto n = TRY(read_some_full(in.get(), buf));
+            if (n == 0)
+                break;
+            TRY(write_all(out.get(), std::span<std::byte const>(buf.data(), n)));
+        }
+        TRY(fsync(out.get()));
+    }
+    TRY(rename(tmp, dst));
+    return true;
 }
 
 Result<std::pair<UniqueFd, UniqueFd>> pipe(int flags) {

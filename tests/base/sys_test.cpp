@@ -105,3 +105,21 @@ TEST_CASE("spawn gives the child exactly the listed descriptors, ids and default
     CHECK((ignored & (1ull << (SIGUSR1 - 1))) == 0);
     (void)extra_r;
 }
+
+TEST_CASE("install_file copies once, replaces changed contents or mode, streams large files") {
+    auto dir = sys::make_temp_dir("/tmp/bulkhead-install-").value();
+    std::string big(3u << 20, 'x');
+    big[big.size() - 1] = 'y';
+    sys::write_file_atomic(dir + "/src", big, 0600).value();
+    CHECK(sys::install_file(dir + "/src", dir + "/dst", 0755).value() == true);
+    CHECK(sys::read_file(dir + "/dst").value() == big);
+    CHECK((sys::stat(dir + "/dst").value().st_mode & 07777) == 0755);
+    CHECK(sys::install_file(dir + "/src", dir + "/dst", 0755).value() == false); // same
+    big[10] = 'z'; // same size, other bytes
+    sys::write_file_atomic(dir + "/src", big, 0600).value();
+    CHECK(sys::install_file(dir + "/src", dir + "/dst", 0755).value() == true);
+    CHECK(sys::read_file(dir + "/dst").value() == big);
+    CHECK(sys::install_file(dir + "/src", dir + "/dst", 0700).value() == true); // mode
+    CHECK_FALSE(sys::install_file(dir + "/missing", dir + "/dst", 0755).has_value());
+    (void)sys::remove_tree(dir);
+}

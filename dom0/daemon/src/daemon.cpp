@@ -53,11 +53,8 @@ Result<std::string> stage_guest_tools(std::string const& from, Layout const& lay
     for (auto const* tool :
          {"bulkhead-agent", "qrexec-client-vm", "qfile-agent", "qfile-unpacker", "qvm-copy",
           "qvm-open-in-vm", "qvm-open-in-dvm", "vm-file-editor", "bulkhead-open-url"}) {
-        auto data = TRY_CTX(sys::read_file(from + "/" + tool, 256u << 20), "guest tools");
-        auto dst = dir + "/" + tool;
-        auto old = sys::read_file(dst, 256u << 20);
-        if (!old || *old != data)
-            TRY(sys::write_file_atomic(dst, data, 0755));
+        // Streamed: loading the binaries whole left ~12 MiB of freed heap in the daemon's RSS.
+        TRY_CTX(sys::install_file(from + "/" + tool, dir + "/" + tool, 0755), "guest tools");
     }
     return dir;
 }

@@ -31,6 +31,9 @@ Result<std::string> read_to_end(int fd, size_t max = 64u << 20);
 Result<std::string> read_file(std::string const& path, size_t max = 64u << 20);
 // Writes a file atomically: temp file in the same directory, fsync, rename.
 Result<void> write_file_atomic(std::string const& path, std::string_view data, mode_t mode = 0644);
+// Installs a copy of src at dst (atomically, as write_file_atomic) unless dst already has the
+// same bytes; streams through a fixed buffer (no whole-file allocation). True if it copied.
+Result<bool> install_file(std::string const& src, std::string const& dst, mode_t mode = 0644);
 Result<std::pair<UniqueFd, UniqueFd>> pipe(int flags = O_CLOEXEC);
 Result<UniqueFd> dup(int fd);
 Result<void> dup2(int from, int to);
