@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -147,4 +148,21 @@ TEST_CASE("a directory replaced by a symlink between two entries is not followed
     // Either refused, or written into the directory the unpacker still holds open.
     if (report.error_code == 0)
         CHECK(dst.read("d.moved/f") == "must not escape");
+}
+
+TEST_CASE("the disk filling up mid-file: an error, no complete-looking file, the sender told") {
+    Scratch src, mnt;
+    // A 256 KiB filesystem for the destination (tests run as root, as in CI).
+    REQUIRE(::mount("tmpfs", mnt.root.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=256k") == 0);
+    src.write("small", "fits");
+    src.write("big", std::string(1u << 20, 'b'));
+    {
+        auto dest = mnt.open_dir();
+        auto t = transfer({src.path("small"), src.path("big")}, dest.get());
+        CHECK(t.received.error_code == ENOSPC);
+        REQUIRE_FALSE(t.sent.has_value());  // the packer reports the receiver's failure
+        CHECK(mnt.read("small") == "fits"); // what was confirmed before stays
+        CHECK(listing(mnt) == std::vector<std::string>{"small"}); // no "big", no temp file
+    }
+    REQUIRE(::umount2(mnt.root.c_str(), MNT_DETACH) == 0);
 }
