@@ -104,13 +104,7 @@ TEST_CASE("disposables leave nothing behind", "[integration]") {
     CHECK(s.ok({"qvm-run", "-p", "untrusted", "echo x | " + kClient + " @dispvm qubes.Echo"}) ==
           "x\n");
     // Gone from the store and the disk (destruction is asynchronous: allow a moment).
-    std::string list;
-    for (int i = 0; i < 100; ++i) {
-        list = s.ok({"qvm-ls", "--raw-list"});
-        if (list.find("disp") == std::string::npos)
-            break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    std::string list = s.raw_list_without("disp");
     INFO("daemon log:\n" << s.daemon_log());
     CHECK(list.find("disp") == std::string::npos);
     for (auto dir : {"/appvms", "/volatile", "/run/vchan"})

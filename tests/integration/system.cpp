@@ -137,6 +137,17 @@ std::string System::make_layer_dir(std::string const& rel_path, std::string cons
     return dir;
 }
 
+std::string System::raw_list_without(std::string const& part) {
+    std::string list;
+    for (int i = 0; i < 100; ++i) {
+        list = ok({"qvm-ls", "--raw-list"});
+        if (list.find(part) == std::string::npos)
+            break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return list;
+}
+
 bool descends_from(pid_t pid, pid_t ancestor) {
     for (int depth = 0; depth < 32 && pid > 1; ++depth) {
         auto status = sys::read_file("/proc/" + std::to_string(pid) + "/status").value_or("");

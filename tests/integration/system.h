@@ -39,6 +39,9 @@ public:
     // A directory holding one file (path relative to the layer root) with content.
     std::string make_layer_dir(std::string const& rel_path, std::string const& content);
     void restart_daemon();
+    // qvm-ls --raw-list once no listed name contains `part` (disposables are destroyed
+    // asynchronously), or the last listing after 5 s.
+    std::string raw_list_without(std::string const& part);
     std::string daemon_log() const;
     pid_t daemon_pid() const { return m_daemon; }
 
