@@ -9,6 +9,7 @@
 #include <bulkhead/rpc/qrexec/frame_reader.h>
 #include <bulkhead/rpc/qrexec/frame_writer.h>
 #include <bulkhead/rpc/socket_vchan.h>
+#include <bulkhead/rpc/xen/env_transport.h>
 
 #include <csignal>
 #include <map>
@@ -41,7 +42,7 @@ struct Handler {
 struct Agent::State {
     AgentConfig cfg;
     std::unique_ptr<EventLoop> loop;
-    rpc::SocketTransport transport;
+    std::unique_ptr<rpc::Transport> transport;
     UniqueFd signals;
     UniqueFd agent_socket;
     // Control connection with dom0.
@@ -59,7 +60,7 @@ struct Agent::State {
     State(AgentConfig c, std::unique_ptr<EventLoop> l)
         : cfg(std::move(c))
         , loop(std::move(l))
-        , transport(cfg.vchan_dir, cfg.own_domain) {}
+        , transport(rpc::make_transport(transport_config(cfg))) {}
 
     Result<void> listen_for_dom0();
     void on_listener();
@@ -77,7 +78,7 @@ struct Agent::State {
 };
 
 Result<void> Agent::State::listen_for_dom0() {
-    listener = TRY(transport.listen(0, vchan_base_port));
+    listener = TRY(transport->listen(0, vchan_base_port));
     TRY(loop->watch(listener->readiness_fd(), EventLoop::Readable,
                     [this](uint32_t) { on_listener(); }));
     return {};
@@ -320,7 +321,8 @@ Result<std::unique_ptr<Agent>> Agent::create(AgentConfig cfg) {
         TRY(sys::mkdir_p(path.substr(0, slash), 0755));
     st->agent_socket = TRY(sys::unix_listen(path, 128, SOCK_CLOEXEC | SOCK_NONBLOCK));
     TRY(sys::chmod(path, 0666));
-    TRY(sys::mkdir_p(st->cfg.vchan_dir, 0755));
+    if (!st->cfg.xen_vchan)
+        TRY(sys::mkdir_p(st->cfg.vchan_dir, 0755));
     return std::unique_ptr<Agent>(new Agent(std::move(st)));
 }
 
@@ -330,7 +332,8 @@ Result<int> Agent::run() {
     TRY(s.loop->watch(s.agent_socket.get(), EventLoop::Readable,
                       [&s](uint32_t) { s.on_agent_socket(); }));
     TRY(s.listen_for_dom0());
-    LOG_INFO(log, "agent ready", {"domain", s.cfg.own_domain}, {"vchan_dir", s.cfg.vchan_dir});
+    LOG_INFO(log, "agent ready", {"domain", s.cfg.own_domain},
+             {"vchan", s.cfg.xen_vchan ? std::string("xen") : s.cfg.vchan_dir});
     s.reap(); // anything that ended before the signalfd existed
     TRY(s.loop->run());
     // SIGTERM: stop every request (its whole process group), then wait a little for them.

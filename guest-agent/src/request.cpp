@@ -153,23 +153,24 @@ int run_just_exec(AgentConfig const& cfg, Request const& req) {
 
 std::vector<std::string> base_environment(AgentConfig const& cfg, std::string const& user,
                                           std::string const& home, std::string const& shell) {
-    return {
+    std::vector<std::string> env{
         "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
         "HOME=" + home,
         "USER=" + user,
         "LOGNAME=" + user,
         "SHELL=" + shell,
-        "VCHAN_DOMAIN=" + std::to_string(cfg.own_domain),
-        "VCHAN_SOCKET_DIR=" + cfg.vchan_dir,
         "QREXEC_AGENT_SOCKET=" + cfg.agent_socket,
     };
+    for (auto& e : rpc::transport_environment(transport_config(cfg)))
+        env.push_back(std::move(e));
+    return env;
 }
 
 int run_request(AgentConfig const& cfg, Request const& req) {
     if (req.kind == RequestKind::JustExec)
         return run_just_exec(cfg, req);
-    rpc::SocketTransport transport(cfg.vchan_dir, cfg.own_domain);
-    auto ch = transport.connect(req.connect_domain, req.connect_port, cfg.connect_timeout);
+    auto transport = rpc::make_transport(transport_config(cfg));
+    auto ch = transport->connect(req.connect_domain, req.connect_port, cfg.connect_timeout);
     if (!ch) {
         LOG_ERROR(log, "data vchan", {"domain", req.connect_domain}, {"port", req.connect_port},
                   {"error", ch.error().message()});

@@ -1,5 +1,6 @@
 // bulkhead-agent: the guest's qrexec agent (PID 1 of a sandbox domain). See agent.h.
-//   VCHAN_DOMAIN (required), VCHAN_SOCKET_DIR, QREXEC_SERVICE_PATH from the environment;
+//   VCHAN_DOMAIN + VCHAN_SOCKET_DIR (socket vchan) or BULKHEAD_VCHAN=xen (libxenvchan),
+//   QREXEC_SERVICE_PATH from the environment;
 //   --agent-socket PATH (default /var/run/qubes/qrexec-agent); --passwd FILE, --group FILE and
 //   --rpc-config-dir DIR for tests.
 #include <bulkhead/agent/agent.h>
@@ -7,7 +8,7 @@
 #include <bulkhead/agent/service.h>
 #include <bulkhead/base/log.h>
 #include <bulkhead/base/sys/proc.h>
-#include <bulkhead/rpc/socket_vchan.h>
+#include <bulkhead/rpc/xen/env_transport.h>
 
 #include <cstdio>
 #include <string>
@@ -18,9 +19,11 @@ using namespace bulkhead;
 namespace {
 
 int usage() {
-    std::fprintf(stderr, "usage: bulkhead-agent [--agent-socket PATH] [--passwd FILE] "
-                         "[--group FILE] [--rpc-config-dir DIR]\n"
-                         "environment: VCHAN_DOMAIN, VCHAN_SOCKET_DIR, QREXEC_SERVICE_PATH\n");
+    std::fprintf(
+        stderr,
+        "usage: bulkhead-agent [--agent-socket PATH] [--passwd FILE] "
+        "[--group FILE] [--rpc-config-dir DIR]\n"
+        "environment: VCHAN_DOMAIN, VCHAN_SOCKET_DIR or BULKHEAD_VCHAN=xen, QREXEC_SERVICE_PATH\n");
     return 2;
 }
 
@@ -56,13 +59,14 @@ int main(int argc, char** argv) {
             *target = argv[++i];
         }
     }
-    auto transport = rpc::SocketTransport::from_env();
+    auto transport = rpc::transport_config_from_env();
     if (!transport) {
         LOG_ERROR(log, "bad environment", {"error", transport.error().message()});
         return 2;
     }
-    cfg.own_domain = transport->local_domain();
-    cfg.vchan_dir = transport->dir();
+    cfg.own_domain = transport->local;
+    cfg.xen_vchan = transport->xen;
+    cfg.vchan_dir = transport->socket_dir;
     cfg.service_path = agent::split_search_path(
         sys::getenv_or("QREXEC_SERVICE_PATH", std::string(agent::default_service_path)));
     auto a = agent::Agent::create(cfg);

@@ -15,6 +15,7 @@
 #include <bulkhead/rpc/qrexec/frame_writer.h>
 #include <bulkhead/rpc/session/session.h>
 #include <bulkhead/rpc/socket_vchan.h>
+#include <bulkhead/rpc/xen/env_transport.h>
 
 #include <cstdio>
 #include <string>
@@ -93,9 +94,10 @@ int main(int argc, char** argv) {
     }
     if (args.size() < 2)
         return usage();
-    auto transport = SocketTransport::from_env();
-    if (!transport)
-        return fail(transport.error().message());
+    auto tcfg = transport_config_from_env();
+    if (!tcfg)
+        return fail(tcfg.error().message());
+    auto transport = make_transport(*tcfg);
     auto answer = trigger(socket_path, transport->local_domain(), args[0], args[1]);
     if (!answer)
         return fail(answer.error().message());

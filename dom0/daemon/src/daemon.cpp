@@ -5,6 +5,7 @@
 #include <bulkhead/base/sys/fd.h>
 #include <bulkhead/base/sys/proc.h>
 #include <bulkhead/dom0/hypervisor/sandbox/sandbox_hypervisor.h>
+#include <bulkhead/dom0/hypervisor/xen/xen_hypervisor.h>
 
 #include <csignal>
 #include <thread>
@@ -14,11 +15,11 @@ namespace {
 
 Logger const log{"daemon"};
 
-Result<std::unique_ptr<Hypervisor>> make_backend(std::string const& name, Layout const& layout,
-                                                 std::string const& userns) {
-    std::string backend = name;
+Result<std::unique_ptr<Hypervisor>> make_backend(DaemonOptions const& o, Layout const& layout) {
+    std::string backend = o.backend;
+    std::string const& userns = o.userns;
     if (backend == "auto")
-        backend = sys::exists("/proc/xen/capabilities") ? "xen" : "sandbox";
+        backend = xen::running_on_xen() ? "xen" : "sandbox";
     if (backend == "sandbox") {
         SandboxOptions opts;
         opts.cgroup_name = "bulkhead-" + std::to_string(::getpid());
@@ -38,9 +39,11 @@ Result<std::unique_ptr<Hypervisor>> make_backend(std::string const& name, Layout
         }
         return std::unique_ptr<Hypervisor>(std::make_unique<SandboxHypervisor>(opts));
     }
-    if (backend == "xen")
-        return unexpected(Errc::Unsupported,
-                          "the xen backend is not built yet; use --backend sandbox");
+    if (backend == "xen") {
+        xen::XenOptions opts;
+        opts.kernels_dir = o.xen_kernels_dir;
+        return std::unique_ptr<Hypervisor>(TRY(xen::XenHypervisor::open(opts)));
+    }
     return unexpected(Errc::Invalid, "unknown backend '" + backend + "' (auto, sandbox, xen)");
 }
 
@@ -79,9 +82,14 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
     TRY_CTX(d->m_layout.prepare(), "preparing " + d->m_layout.root());
     d->m_store = TRY_CTX(Store::open(d->m_layout.root()), "opening the store");
     d->m_loop = TRY(EventLoop::create());
-    d->m_hv = TRY(make_backend(d->m_opts.backend, d->m_layout, d->m_opts.userns));
-    d->m_hv = std::make_unique<SerializedHypervisor>(std::move(d->m_hv));
-    d->m_plumbing = std::make_unique<SocketPlumbing>(d->m_layout);
+    d->m_hv = TRY(make_backend(d->m_opts, d->m_layout));
+    if (d->m_hv->backend_name() == "xen") {
+        // libxl is thread-safe, and a Xen create takes seconds: calls run concurrently.
+        d->m_plumbing = std::make_unique<XenPlumbing>(d->m_layout);
+    } else {
+        d->m_plumbing = std::make_unique<SocketPlumbing>(d->m_layout);
+        d->m_hv = std::make_unique<SerializedHypervisor>(std::move(d->m_hv));
+    }
     d->m_broker = std::make_unique<Broker>(*d->m_loop, *d->m_plumbing, *d);
     auto tools = TRY(stage_guest_tools(d->m_opts.agent_dir, d->m_layout));
     d->m_manager = std::make_unique<DomainManager>(*d->m_hv, *d, *d->m_broker, d->m_layout, tools);

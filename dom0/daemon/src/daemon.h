@@ -27,9 +27,10 @@
 namespace bulkhead::dom0 {
 
 struct DaemonOptions {
-    std::string root;                     // $BULKHEAD_ROOT
-    std::string backend = "auto";         // auto | sandbox | xen
-    std::string userns = "auto";          // sandbox: auto | on | off (guest ids mapped)
+    std::string root;             // $BULKHEAD_ROOT
+    std::string backend = "auto"; // auto | sandbox | xen
+    std::string userns = "auto";  // sandbox: auto | on | off (guest ids mapped)
+    std::string xen_kernels_dir = "/var/lib/bulkhead/vm-kernels"; // xen: <dir>/<kernel>/
     std::vector<std::string> policy_dirs; // qrexec policy, first basename wins
     std::string agent_dir;                // host dir with bulkhead-agent (shown read-only)
     size_t max_api_clients = 1100;

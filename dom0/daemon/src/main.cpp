@@ -16,11 +16,11 @@ namespace {
 
 constexpr char const* kUsage =
     "usage: bulkheadd [--backend auto|sandbox|xen] [--root DIR] [--policy-dir DIR]...\n"
-    "                 [--agent-dir DIR] [--userns auto|on|off]\n"
+    "                 [--agent-dir DIR] [--userns auto|on|off] [--xen-kernels-dir DIR]\n"
     "                 [--ask-agent none|dialog|script:PATH] [--ask-timeout SECONDS]\n"
     "\n"
     "The Bulkhead dom0 daemon: domain store, domains, qrexec broker, admin API.\n"
-    "  --backend     hypervisor backend (default auto: xen when /proc/xen exists)\n"
+    "  --backend     hypervisor backend (default auto: xen when this is dom0 on Xen)\n"
     "  --root        state directory (default $BULKHEAD_ROOT or /var/lib/bulkhead)\n"
     "  --policy-dir  qrexec policy directory; repeatable, first file name wins\n"
     "                (default /etc/qubes/policy.d)\n"
@@ -28,6 +28,8 @@ constexpr char const* kUsage =
     "                (default: this program's directory)\n"
     "  --userns      sandbox: guest ids in a user namespace, mapped to an unprivileged\n"
     "                host range (default auto: when the kernel allows it)\n"
+    "  --xen-kernels-dir  xen: guest kernels, one directory each holding vmlinuz\n"
+    "                and initramfs (default /var/lib/bulkhead/vm-kernels)\n"
     "  --ask-agent   who answers a policy 'ask': dialog (bulkhead-ask-dialog, next to\n"
     "                this program), script:PATH (an executable run in dom0 with the\n"
     "                question as JSON on stdin; it prints the chosen target, or nothing\n"
@@ -60,6 +62,8 @@ int main(int argc, char** argv) {
             opts.policy_dirs.push_back(value());
         } else if (a == "--agent-dir") {
             opts.agent_dir = value();
+        } else if (a == "--xen-kernels-dir") {
+            opts.xen_kernels_dir = value();
         } else if (a == "--userns") {
             opts.userns = value();
         } else if (a == "--ask-agent") {

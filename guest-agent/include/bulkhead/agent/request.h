@@ -5,6 +5,7 @@
 #pragma once
 
 #include <bulkhead/rpc/channel.h>
+#include <bulkhead/rpc/xen/env_transport.h>
 
 #include <chrono>
 #include <string>
@@ -14,7 +15,8 @@ namespace bulkhead::agent {
 
 struct AgentConfig {
     rpc::DomainId own_domain = 0;
-    std::string vchan_dir;    // VCHAN_SOCKET_DIR
+    bool xen_vchan = false;   // libxenvchan (BULKHEAD_VCHAN=xen), else the socket vchan
+    std::string vchan_dir;    // VCHAN_SOCKET_DIR (socket vchan only)
     std::string agent_socket; // where qrexec-client-vm finds us
     std::vector<std::string> service_path;
     std::string rpc_config_dir = "/etc/qubes/rpc-config";
@@ -32,6 +34,11 @@ struct Request {
     std::string user;
     std::string command; // "nogui:" still on it, as received
 };
+
+// The transport the agent and what it runs use.
+inline rpc::TransportConfig transport_config(AgentConfig const& cfg) {
+    return rpc::TransportConfig{cfg.xen_vchan, cfg.own_domain, cfg.vchan_dir};
+}
 
 // Runs the request to its end. Returns the exit status for the handler process: 0 when the
 // session ran (whatever the command's own exit code), 1 when it could not (no data vchan).

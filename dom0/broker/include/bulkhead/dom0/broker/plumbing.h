@@ -10,8 +10,11 @@
 #include <bulkhead/rpc/transport.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 namespace bulkhead::dom0 {
 
@@ -49,6 +52,28 @@ public:
 
 private:
     Layout m_layout;
+};
+
+// Xen (libxenvchan): nothing to route between domains; dom0's calls get a relay thread each
+// between dom0's vchan server and the listening socket handed to the caller.
+class XenPlumbing final : public Plumbing {
+public:
+    explicit XenPlumbing(Layout layout);
+    ~XenPlumbing() override;
+    std::unique_ptr<rpc::Transport> transport_for(std::string const& domain) override;
+    Result<UniqueFd> dom0_data_server(Endpoint const& domain, rpc::Port port) override;
+    Result<void> route(Endpoint const& source, Endpoint const& target, rpc::Port port,
+                       std::chrono::milliseconds timeout) override;
+    void unroute(Endpoint const& server, Endpoint const& client, rpc::Port port) override;
+
+private:
+    struct Relay {
+        UniqueFd cancel;
+        std::thread thread;
+    };
+    Layout m_layout;
+    std::mutex m_mutex;
+    std::map<std::pair<rpc::DomainId, rpc::Port>, Relay> m_relays;
 };
 
 } // namespace bulkhead::dom0

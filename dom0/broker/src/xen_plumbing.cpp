@@ -1,0 +1,185 @@
+// XenPlumbing: qrexec connections on Xen. Agents' vchans need no routing (a target's agent
+// connects straight to the source's libxenvchan server: Xen's grant tables and xenstore
+// permissions make the pair). dom0's own calls (qvm-run) end in a separate process that
+// expects a listening socket, so dom0 is the vchan server and a relay thread joins that
+// vchan to the socket the caller accepts from.
+#include <bulkhead/base/log.h>
+#include <bulkhead/base/sys/fd.h>
+#include <bulkhead/base/sys/socket.h>
+#include <bulkhead/dom0/broker/plumbing.h>
+#include <bulkhead/rpc/socket_vchan.h>
+#include <bulkhead/rpc/xen/xen_vchan.h>
+
+#include <array>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <thread>
+#include <unistd.h>
+
+namespace bulkhead::dom0 {
+namespace {
+
+Logger const log{"xen-plumbing"};
+using namespace std::chrono_literals;
+
+// One direction of the relay: what was read from `from` and not yet written to `to`.
+struct Lane {
+    std::array<std::byte, 65536> buf;
+    size_t begin = 0, end = 0;
+    bool eof = false; // `from` ended; once drained, `to` is told
+
+    // Moves what it can without blocking. Errors end the relay.
+    Result<bool> step(rpc::Channel& from, rpc::Channel& to) {
+        bool moved = false;
+        for (;;) {
+            if (begin < end) {
+                auto n = TRY(to.write(std::span(buf.data() + begin, end - begin)));
+                if (n == 0)
+                    return moved;
+                begin += n;
+                moved = true;
+                continue;
+            }
+            if (eof)
+                return moved;
+            begin = end = 0;
+            auto n = from.read(buf);
+            if (!n) {
+                if (n.error().code() == Errc::Closed) {
+                    eof = true;
+                    return true;
+                }
+                return std::move(n).error();
+            }
+            if (*n == 0)
+                return moved;
+            end = *n;
+            moved = true;
+        }
+    }
+    bool drained() const { return eof && begin == end; }
+};
+
+void relay(std::unique_ptr<rpc::Listener> listener, UniqueFd caller_side, int cancel_fd,
+           std::string what) {
+    auto done = [&](std::string const& why) {
+        LOG_INFO(log, "dom0 call relay ended", {"call", what}, {"why", why});
+    };
+    // Wait for the agent's connection, or the call's end (the domain died first).
+    std::unique_ptr<rpc::Channel> vchan;
+    auto const deadline = std::chrono::steady_clock::now() + 120s;
+    while (!vchan) {
+        std::array<pollfd, 2> p{pollfd{listener->readiness_fd(), POLLIN, 0},
+                                pollfd{cancel_fd, POLLIN, 0}};
+        ::poll(p.data(), p.size(), 100);
+        if (p[1].revents)
+            return done("cancelled before the agent connected");
+        auto ch = listener->accept();
+        if (!ch)
+            return done(ch.error().message());
+        vchan = std::move(*ch);
+        if (!vchan && std::chrono::steady_clock::now() > deadline)
+            return done("the agent never connected");
+    }
+    listener.reset();
+    (void)sys::set_nonblocking(caller_side.get());
+    rpc::SocketChannel caller(std::move(caller_side), vchan->peer_domain(), vchan->port());
+    auto up = std::make_unique<Lane>();   // caller -> agent
+    auto down = std::make_unique<Lane>(); // agent -> caller
+    for (;;) {
+        auto a = up->step(caller, *vchan);
+        auto b = down->step(*vchan, caller);
+        if (!a || !b)
+            return done(!a ? a.error().message() : b.error().message());
+        if (down->drained()) // the agent's side ended: qrexec's stream is over
+            return done("agent closed");
+        std::array<pollfd, 3> p{
+            pollfd{vchan->readiness_fd(), POLLIN, 0},
+            pollfd{caller.readiness_fd(),
+                   short((up->eof ? 0 : POLLIN) | (down->begin < down->end ? POLLOUT : 0)), 0},
+            pollfd{cancel_fd, POLLIN, 0}};
+        if (*a || *b)
+            continue;
+        ::poll(p.data(), p.size(), 1000);
+        if (p[2].revents)
+            return done("cancelled");
+        if (p[0].revents)
+            if (auto ack = vchan->acknowledge(); !ack)
+                return done(ack.error().message());
+    }
+}
+
+} // namespace
+
+XenPlumbing::XenPlumbing(Layout layout)
+    : m_layout(std::move(layout)) {}
+
+XenPlumbing::~XenPlumbing() {
+    std::vector<std::thread> threads;
+    {
+        std::lock_guard lock(m_mutex);
+        for (auto& [key, r] : m_relays) {
+            uint64_t one = 1;
+            [[maybe_unused]] auto n = ::write(r.cancel.get(), &one, sizeof one);
+            threads.push_back(std::move(r.thread));
+        }
+    }
+    for (auto& t : threads)
+        if (t.joinable())
+            t.join();
+}
+
+std::unique_ptr<rpc::Transport> XenPlumbing::transport_for(std::string const&) {
+    return std::make_unique<rpc::XenTransport>(0);
+}
+
+Result<UniqueFd> XenPlumbing::dom0_data_server(Endpoint const& domain, rpc::Port port) {
+    rpc::XenTransport xen(0);
+    auto listener = TRY(xen.listen(domain.id, port));
+    // The caller's listening socket, reachable only by dom0 root; the relay is its client.
+    TRY(sys::mkdir_p(m_layout.run_dir() + "/dom0-calls", 0700));
+    auto path = m_layout.run_dir() + "/dom0-calls/xen." + domain.name + "." +
+                std::to_string(domain.id) + "." + std::to_string(port) + ".sock";
+    (void)sys::unlink(path);
+    auto server = TRY(sys::unix_listen(path, 1));
+    auto client = sys::unix_connect(path);
+    (void)sys::unlink(path);
+    if (!client)
+        return std::move(client).error();
+    int cfd = ::eventfd(0, EFD_CLOEXEC);
+    if (cfd < 0)
+        return Error::from_errno("eventfd", errno);
+    std::lock_guard lock(m_mutex);
+    auto& r = m_relays[{domain.id, port}];
+    if (r.thread.joinable()) // a finished relay of an earlier call on this port
+        r.thread.join();
+    r.cancel = UniqueFd(cfd);
+    r.thread = std::thread(relay, std::move(listener), std::move(*client), cfd,
+                           domain.name + ":" + std::to_string(port));
+    return server;
+}
+
+Result<void> XenPlumbing::route(Endpoint const&, Endpoint const&, rpc::Port,
+                                std::chrono::milliseconds) {
+    return {}; // the target's agent connects to the source's vchan server itself
+}
+
+void XenPlumbing::unroute(Endpoint const& server, Endpoint const& client, rpc::Port port) {
+    if (server.id != 0)
+        return;
+    std::thread t;
+    {
+        std::lock_guard lock(m_mutex);
+        auto it = m_relays.find({client.id, port});
+        if (it == m_relays.end())
+            return;
+        uint64_t one = 1;
+        [[maybe_unused]] auto n = ::write(it->second.cancel.get(), &one, sizeof one);
+        t = std::move(it->second.thread);
+        m_relays.erase(it);
+    }
+    if (t.joinable())
+        t.join();
+}
+
+} // namespace bulkhead::dom0

@@ -1,0 +1,159 @@
+// bulkhead-xen-init: PID 1 of a Bulkhead domain on Xen, exec'd by the guest initramfs after
+// switch_root. dom0 wrote what to run into xenstore while the domain was paused (see
+// dom0/hypervisor/backends/xen/README.md):
+//   bulkhead/hostname, bulkhead/argv/<i>, bulkhead/env/<i>   (relative to the domain's home)
+// It sets the hostname, runs argv with exactly that environment as its only direct child,
+// reaps every orphan, forwards SIGTERM (a PV shutdown from dom0 reaches it through the
+// kernel's poweroff_cmd, which it points at itself with --signal-init), and powers the domain
+// off when the child ends: on Xen a domain ends when its kernel stops, not when PID 1 exits
+// (that would panic the guest kernel, which Xen reports as a crash).
+// Any failure before the child runs is printed and powers off: fail closed.
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <sys/reboot.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+extern "C" {
+#include <xenstore.h>
+}
+
+namespace {
+
+constexpr char const* kSelf = "/usr/lib/bulkhead/bulkhead-xen-init";
+
+[[noreturn]] void power_off(int status) {
+    std::fprintf(stderr, "bulkhead-xen-init: powering off (init status %d)\n", status);
+    std::fflush(stderr);
+    if (::getpid() != 1)
+        std::_Exit(status);
+    ::kill(-1, SIGTERM);
+    ::sleep(1);
+    ::kill(-1, SIGKILL);
+    ::sync();
+    ::reboot(RB_POWER_OFF);
+    for (;;)
+        ::pause();
+}
+
+[[noreturn]] void fail(std::string const& what) {
+    std::fprintf(stderr, "bulkhead-xen-init: %s\n", what.c_str());
+    power_off(1);
+}
+
+// Reads one key; nullopt-like empty+false when absent.
+bool read_key(xs_handle* xs, std::string const& key, std::string& out) {
+    unsigned len = 0;
+    void* v = xs_read(xs, XBT_NULL, key.c_str(), &len);
+    if (!v)
+        return false;
+    out.assign(static_cast<char*>(v), len);
+    std::free(v);
+    return true;
+}
+
+std::vector<std::string> read_list(xs_handle* xs, std::string const& dir) {
+    std::vector<std::string> out;
+    for (unsigned i = 0;; ++i) {
+        std::string v;
+        if (!read_key(xs, dir + "/" + std::to_string(i), v))
+            break;
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc == 2 && std::strcmp(argv[1], "--signal-init") == 0)
+        return ::kill(1, SIGTERM) == 0 ? 0 : 1;
+    if (argc != 1) {
+        std::fprintf(stderr, "usage: bulkhead-xen-init [--signal-init]\n");
+        return 2;
+    }
+
+    xs_handle* xs = xs_open(0);
+    if (!xs)
+        fail(std::string("xs_open: ") + std::strerror(errno));
+    // dom0 writes the keys before it unpauses the domain; wait a little in case it did not.
+    std::vector<std::string> args;
+    for (int i = 0; i < 300 && args.empty(); ++i) {
+        args = read_list(xs, "bulkhead/argv");
+        if (args.empty())
+            ::usleep(100 * 1000);
+    }
+    if (args.empty())
+        fail("no bulkhead/argv in xenstore");
+    auto env = read_list(xs, "bulkhead/env");
+    std::string hostname;
+    if (read_key(xs, "bulkhead/hostname", hostname) &&
+        ::sethostname(hostname.data(), hostname.size()) != 0)
+        fail(std::string("sethostname: ") + std::strerror(errno));
+    xs_close(xs);
+
+    if (::getpid() == 1) {
+        if (FILE* f = std::fopen("/proc/sys/kernel/poweroff_cmd", "w")) {
+            std::fprintf(f, "%s --signal-init\n", kSelf);
+            std::fclose(f);
+        }
+    }
+
+    sigset_t all;
+    sigemptyset(&all);
+    for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGPWR, SIGHUP})
+        sigaddset(&all, s);
+    sigprocmask(SIG_BLOCK, &all, nullptr);
+
+    pid_t child = ::fork();
+    if (child < 0)
+        fail(std::string("fork: ") + std::strerror(errno));
+    if (child == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        ::setsid();
+        std::vector<char*> a;
+        for (auto& s : args)
+            a.push_back(s.data());
+        a.push_back(nullptr);
+        std::vector<char*> e;
+        for (auto& s : env)
+            e.push_back(s.data());
+        e.push_back(nullptr);
+        ::execve(a[0], a.data(), e.data());
+        std::fprintf(stderr, "bulkhead-xen-init: exec %s: %s\n", a[0], std::strerror(errno));
+        std::_Exit(127);
+    }
+
+    int status = 0;
+    for (;;) {
+        siginfo_t si;
+        int sig = ::sigwaitinfo(&all, &si);
+        if (sig < 0)
+            continue;
+        if (sig == SIGCHLD) {
+            bool done = false;
+            for (;;) {
+                int st = 0;
+                pid_t p = ::waitpid(-1, &st, WNOHANG);
+                if (p <= 0)
+                    break;
+                if (p == child) {
+                    status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+                    done = true;
+                }
+            }
+            if (done)
+                break;
+        } else {
+            ::kill(child, SIGTERM); // shutdown requested: the init decides how to end
+        }
+    }
+    power_off(status);
+}
