@@ -29,6 +29,12 @@ constexpr char const* kSelf = "/usr/lib/bulkhead/bulkhead-xen-init";
 
 [[noreturn]] void power_off(int status) {
     std::fprintf(stderr, "bulkhead-xen-init: powering off (init status %d)\n", status);
+    // dom0 reports it as the domain's exit code (data/ is the domain's own to write).
+    if (xs_handle* xs = xs_open(0)) {
+        auto v = std::to_string(status & 0xff);
+        xs_write(xs, XBT_NULL, "data/bulkhead-exit", v.data(), unsigned(v.size()));
+        xs_close(xs);
+    }
     std::fflush(stderr);
     if (::getpid() != 1)
         std::_Exit(status);

@@ -11,9 +11,11 @@ namespace bulkhead::dom0::contract {
 namespace {
 using namespace std::chrono_literals;
 
+std::chrono::milliseconds g_timeout = 10s; // the env's event_timeout
+
 // Collects events until one for id arrives (or the timeout); returns all for id.
-std::vector<HypervisorEvent> wait_for(Hypervisor& hv, DomId id,
-                                      std::chrono::milliseconds timeout = 10s) {
+std::vector<HypervisorEvent> wait_for(Hypervisor& hv, DomId id) {
+    auto const timeout = g_timeout;
     std::vector<HypervisorEvent> mine;
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (mine.empty() && std::chrono::steady_clock::now() < deadline) {
@@ -51,6 +53,7 @@ constexpr char const* kWaitForTerm = "trap 'exit 0' TERM; sleep 1000 & wait";
 } // namespace
 
 void run_hypervisor_contract(Hypervisor& hv, ContractEnv const& env) {
+    g_timeout = env.event_timeout;
     SECTION("lifecycle: running, paused, running, shutdown gives one Exited event") {
         auto id = hv.create(env.spec("c-life", kWaitForTerm, Storage::Private));
         INFO((id ? "" : id.error().message()));
@@ -144,7 +147,17 @@ void run_hypervisor_contract(Hypervisor& hv, ContractEnv const& env) {
         REQUIRE(hv.destroy(*id).has_value());
         CHECK(wait_for(hv, *id).size() == 1);
     }
-    SECTION("seccomp denies kernel-level calls") {
+    SECTION("a guest cannot reach dom0's kernel") {
+        if (env.kernel == ContractEnv::Kernel::OwnKernel) {
+            // Its own kernel, in an unprivileged domain: no control rights over Xen.
+            run(hv, env.spec("c-kernel",
+                             "cat /sys/hypervisor/type > /rw/hv; cat /proc/xen/capabilities"
+                             " > /rw/caps 2>&1; echo $? >> /rw/caps",
+                             Storage::Private));
+            CHECK(env.read_private("c-kernel", "hv") == "xen\n");
+            CHECK(env.read_private("c-kernel", "caps") == "0\n"); // dom0 would say control_d
+            return;
+        }
         run(hv, env.spec("c-seccomp", env.syscall_probe + " > /rw/probe", Storage::Private));
         auto out = env.read_private("c-seccomp", "probe");
         REQUIRE(out.has_value());
@@ -157,10 +170,18 @@ void run_hypervisor_contract(Hypervisor& hv, ContractEnv const& env) {
         auto other = hv.create(env.spec("c-iso-b", "exec sleep 777", Storage::Private));
         REQUIRE(other.has_value());
         run(hv, env.spec("c-iso-a",
-                         "echo $$ > /rw/pid; grep -l '77[7]' /proc/[0-9]*/cmdline > /rw/seen;"
+                         "echo $$ > /rw/pid; cat /proc/1/comm > /rw/init; grep -l '77[7]' "
+                         "/proc/[0-9]*/cmdline > /rw/seen;"
                          "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' > /rw/ifs",
                          Storage::Private));
-        CHECK(env.read_private("c-iso-a", "pid") == "1\n");
+        auto pid = env.read_private("c-iso-a", "pid");
+        REQUIRE(pid.has_value());
+        if (env.backend_init.empty()) {
+            CHECK(*pid == "1\n");
+        } else { // PID 1 is the backend's own init; spec.init_argv is its child
+            CHECK(*pid != "1\n");
+            CHECK(env.read_private("c-iso-a", "init") == env.backend_init + "\n");
+        }
         CHECK(env.read_private("c-iso-a", "seen") == "");
         CHECK(env.read_private("c-iso-a", "ifs") == "lo\n");
         REQUIRE(hv.destroy(*other).has_value());

@@ -5,6 +5,7 @@
 
 #include <bulkhead/dom0/hypervisor/hypervisor.h>
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -25,9 +26,20 @@ struct ContractEnv {
     std::function<Result<uint64_t>(DomId)> memory_limit_mib;
     // A dom0 path that exists on the host and must not be visible in a guest.
     std::string host_marker;
-    // Guest path of a static program that tries keyctl, kexec_load, bpf and
-    // perf_event_open and prints "<name> <errno>" per line (0 = allowed).
+    // How guests are kept from dom0's kernel:
+    //   SharedKernel (sandbox): guests run on dom0's kernel, confined by seccomp; then
+    //     syscall_probe is the guest path of a static program that tries keyctl, kexec_load,
+    //     bpf and perf_event_open and prints "<name> <errno>" per line (0 = allowed).
+    //   OwnKernel (xen): each guest has its own kernel and is an unprivileged Xen domain.
+    enum class Kernel { SharedKernel, OwnKernel };
+    Kernel kernel = Kernel::SharedKernel;
     std::string syscall_probe;
+    // Empty: spec.init_argv runs as PID 1 (sandbox). Else the /proc/1/comm of the backend's
+    // own PID 1, which runs spec.init_argv as its child (xen: bulkhead-xen-init stays PID 1
+    // so the domain powers off when init ends).
+    std::string backend_init;
+    // How long a guest may take to boot, run and end (software-emulated Xen is slow).
+    std::chrono::milliseconds event_timeout{10000};
 };
 
 void run_hypervisor_contract(Hypervisor& hv, ContractEnv const& env);

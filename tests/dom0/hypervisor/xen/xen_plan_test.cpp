@@ -227,3 +227,16 @@ TEST_CASE("a PVH config in libxl JSON; a bad uuid is refused", "[xen]") {
     plan.uuid = "5f0c3c1e-8c2a-4a57-9d2e-0f6e6b1f2a3b";
     CHECK(to_libxl_json(plan, {"/dev/loop0"}).error().code() == Errc::Internal);
 }
+
+TEST_CASE("the exit status a guest reports is a decimal 0..255 or nothing", "[xen]") {
+    auto parse = [](std::string s) { return GuestExitValidator::parse(Untrusted<std::string>(s)); };
+    CHECK(parse("0") == 0);
+    CHECK(parse("3") == 3);
+    CHECK(parse("255") == 255);
+    CHECK(parse("007") == 7);
+    for (auto bad : {"", "256", "-1", "1 ", " 1", "0x1", "1000", "12a", "99999999999"}) {
+        INFO(bad);
+        CHECK_FALSE(parse(bad).has_value());
+    }
+    CHECK_FALSE(parse(std::string("1\0", 2)).has_value());
+}

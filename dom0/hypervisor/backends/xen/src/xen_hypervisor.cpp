@@ -9,6 +9,7 @@
 #include <bulkhead/base/sys/fd.h>
 #include <bulkhead/dom0/hypervisor/xen/xen_hypervisor.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdlib>
@@ -79,6 +80,13 @@ bool running_on_xen() {
     return ::access("/dev/xen/privcmd", F_OK) == 0 || ::access("/proc/xen/privcmd", F_OK) == 0;
 }
 
+Result<std::string> read_private_file(std::string const& private_dir, std::string const& path) {
+    auto image = private_image_path(private_dir);
+    if (!sys::exists(image))
+        return unexpected(Errc::NotFound, "no private volume " + image);
+    return read_from_ext4_image(image, path);
+}
+
 struct XenHypervisor::Impl {
     XenOptions opts;
     xentoollog_logger_stdiostream* logger = nullptr;
@@ -97,6 +105,7 @@ struct XenHypervisor::Impl {
         std::vector<UniqueFd> loops; // held until the domain is gone
         bool destroy_requested = false;
         std::optional<int> shutdown_reason;
+        std::optional<int> exit_status; // reported by the guest for a poweroff
     };
     std::mutex mutex; // doms, pending, incoming, xs
     std::map<DomId, Dom> doms;
@@ -143,10 +152,16 @@ struct XenHypervisor::Impl {
         DomId const id = ev->domid;
         if (ev->type == LIBXL_EVENT_TYPE_DOMAIN_SHUTDOWN) {
             int reason = ev->u.domain_shutdown.shutdown_reason;
+            // A poweroff carries the status the guest's init reported (guest-written).
+            std::optional<int> status;
+            if (reason == LIBXL_SHUTDOWN_REASON_POWEROFF)
+                status = read_exit_status(id);
             {
                 std::lock_guard lock(mutex);
-                if (auto it = doms.find(id); it != doms.end())
+                if (auto it = doms.find(id); it != doms.end()) {
                     it->second.shutdown_reason = reason;
+                    it->second.exit_status = status;
+                }
             }
             LOG_INFO(log, "domain shut down", {"id", std::to_string(id)},
                      {"reason", std::to_string(reason)});
@@ -163,7 +178,7 @@ struct XenHypervisor::Impl {
                 HypervisorEvent out;
                 out.id = id;
                 out.kind = kind_for(d.shutdown_reason, d.destroy_requested);
-                out.exit_code = d.shutdown_reason.value_or(0);
+                out.exit_code = d.exit_status.value_or(d.shutdown_reason.value_or(0));
                 if (d.evgen)
                     libxl_evdisable_domain_death(ctx, d.evgen);
                 doms.erase(it);
@@ -207,6 +222,18 @@ struct XenHypervisor::Impl {
             ::gettimeofday(&now, nullptr);
             libxl_osevent_afterpoll(ctx, nfds, fds.data() + 1, now);
         }
+    }
+
+    std::optional<int> read_exit_status(DomId id) {
+        auto path = "/local/domain/" + std::to_string(id) + "/" + kExitStatusKey;
+        std::lock_guard lock(mutex);
+        unsigned len = 0;
+        void* v = xs_read(xs, XBT_NULL, path.c_str(), &len);
+        if (!v)
+            return std::nullopt;
+        Untrusted<std::string> value(std::string(static_cast<char*>(v), std::min(len, 16u)));
+        std::free(v);
+        return GuestExitValidator::parse(value);
     }
 
     Result<void> write_xenstore(DomId id,

@@ -130,4 +130,19 @@ Result<XenDomainPlan> plan_domain(DomainSpec const& spec, XenOptions const& opti
     return plan;
 }
 
+std::optional<int> GuestExitValidator::parse(Untrusted<std::string> const& untrusted_value) {
+    auto const& v = untrusted_value.open(key());
+    if (v.empty() || v.size() > 3)
+        return std::nullopt;
+    int n = 0;
+    for (char c : v) {
+        if (c < '0' || c > '9')
+            return std::nullopt;
+        n = n * 10 + (c - '0');
+    }
+    if (n > 255)
+        return std::nullopt;
+    return n;
+}
+
 } // namespace bulkhead::dom0::xen

@@ -78,7 +78,9 @@ struct HypervisorEvent {
     enum class Kind { Exited, Crashed, Destroyed };
     DomId id = 0;
     Kind kind = Kind::Exited;
-    int exit_code = 0; // sandbox: PID 1's status; Xen: shutdown reason
+    // PID 1's status (Xen: as the guest's init reported it at poweroff; the shutdown
+    // reason for other ends). Guest-controlled on both: informational only.
+    int exit_code = 0;
 };
 
 class Hypervisor {

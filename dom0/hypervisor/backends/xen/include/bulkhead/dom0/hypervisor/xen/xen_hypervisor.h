@@ -45,4 +45,8 @@ private:
 // Whether this machine is dom0 on Xen (privcmd present).
 bool running_on_xen();
 
+// A file from a domain's private volume image, read in dom0 without mounting it (debugfs).
+// Errc::NotFound when the volume or the file does not exist.
+Result<std::string> read_private_file(std::string const& private_dir, std::string const& path);
+
 } // namespace bulkhead::dom0::xen

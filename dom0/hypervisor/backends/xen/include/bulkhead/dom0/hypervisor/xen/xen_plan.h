@@ -12,8 +12,10 @@
 #pragma once
 
 #include <bulkhead/base/result.h>
+#include <bulkhead/base/untrusted.h>
 #include <bulkhead/dom0/hypervisor/hypervisor.h>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -71,5 +73,15 @@ std::string private_image_path(std::string const& private_dir);
 // attached at the given dom0 devices (one per plan disk; the backend's loop devices).
 Result<std::string> to_libxl_json(XenDomainPlan const& plan,
                                   std::vector<std::string> const& disk_targets);
+
+// Where a guest reports its init's exit status (bulkhead-xen-init writes it before powering
+// off), relative to the guest's own home: a key the guest may write, so its value is untrusted.
+inline constexpr char const* kExitStatusKey = "data/bulkhead-exit";
+
+// The one opener of that value: a decimal 0..255 with nothing else, or nullopt.
+class GuestExitValidator final : public Validator {
+public:
+    static std::optional<int> parse(Untrusted<std::string> const& untrusted_value);
+};
 
 } // namespace bulkhead::dom0::xen
