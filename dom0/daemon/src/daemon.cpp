@@ -42,7 +42,13 @@ Result<std::unique_ptr<Hypervisor>> make_backend(DaemonOptions const& o, Layout 
     if (backend == "xen") {
         xen::XenOptions opts;
         opts.kernels_dir = o.xen_kernels_dir;
-        return std::unique_ptr<Hypervisor>(TRY(xen::XenHypervisor::open(opts)));
+        auto hv = TRY(xen::XenHypervisor::open(opts));
+        // Xen domains outlive a daemon that died: a new one starts from a clean slate, as
+        // the sandbox's crash recovery does (the store keeps them Halted).
+        for (auto const& name : TRY(hv->destroy_leftovers()))
+            LOG_WARN(log, "destroyed a domain a previous bulkheadd left running",
+                     {"domain", name});
+        return std::unique_ptr<Hypervisor>(std::move(hv));
     }
     return unexpected(Errc::Invalid, "unknown backend '" + backend + "' (auto, sandbox, xen)");
 }

@@ -444,6 +444,28 @@ Result<std::vector<DomainInfo>> XenHypervisor::list() {
     return out;
 }
 
+Result<std::vector<std::string>> XenHypervisor::destroy_leftovers() {
+    std::vector<std::string> gone;
+    for (auto const& d : TRY(list())) {
+        {
+            std::lock_guard lock(m->mutex);
+            if (m->doms.count(d.id))
+                continue;
+            auto path = "/local/domain/" + std::to_string(d.id) + "/bulkhead/hostname";
+            unsigned len = 0;
+            void* v = xs_read(m->xs, XBT_NULL, path.c_str(), &len);
+            if (!v)
+                continue; // not ours (another toolstack's domain)
+            std::free(v);
+        }
+        int rc = libxl_domain_destroy(m->ctx, d.id, nullptr);
+        if (rc != 0 && rc != ERROR_DOMAIN_NOTFOUND)
+            return xen_error("libxl_domain_destroy", rc, d.id).prefix("leftover " + d.name);
+        gone.push_back(d.name);
+    }
+    return gone;
+}
+
 Result<void> XenHypervisor::set_memory_target(DomId id, uint64_t mib) {
     return xen_call(libxl_set_memory_target(m->ctx, id, int64_t(mib * 1024), 0, 1),
                     "libxl_set_memory_target", id);

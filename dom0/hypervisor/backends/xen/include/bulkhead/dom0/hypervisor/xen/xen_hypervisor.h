@@ -31,6 +31,11 @@ public:
     int event_fd() const override;
     Result<std::vector<HypervisorEvent>> take_events() override;
 
+    // Domains a previous bulkheadd created (they carry dom0's bulkhead/ keys in xenstore,
+    // which no guest can write) and that this one does not manage: destroyed, and their
+    // names returned for the log. Only the daemon calls this, once, before it creates any.
+    Result<std::vector<std::string>> destroy_leftovers();
+
     // The memory target libxl holds for the domain (what the guest balloons to), in MiB.
     Result<uint64_t> memory_target_mib(DomId id);
     XenOptions const& options() const;
