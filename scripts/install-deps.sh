@@ -10,7 +10,7 @@ packages=(
   libsqlite3-dev libprotobuf-dev protobuf-compiler
   libxen-dev libseccomp-dev libcap-dev
   busybox-static uidmap iproute2 util-linux procps
-  qt6-base-dev xvfb xauth
+  qt6-base-dev xvfb xauth libxcb1-dev
   desktop-file-utils
   zlib1g-dev
 )

@@ -1,0 +1,41 @@
+// PixelBuffer: a guest window's pixels, mapped read-only from the shared memory the guest
+// announced (ShmRegion, validated). In the sandbox that is a memfd passed with the message; it
+// must be sealed against shrinking, or the guest could truncate it under dom0's reads (SIGBUS).
+// Grant-reference regions (Xen) are not implemented yet: Unsupported.
+#pragma once
+
+#include <bulkhead/base/result.h>
+#include <bulkhead/base/unique_fd.h>
+#include <bulkhead/rpc/gui/messages.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace bulkhead::gui::xcb {
+
+class PixelBuffer {
+public:
+    static Result<PixelBuffer> map(UniqueFd fd, rpc::gui::ShmRegion const& region);
+    PixelBuffer(PixelBuffer&& other) noexcept;
+    PixelBuffer& operator=(PixelBuffer&&) = delete;
+    PixelBuffer(PixelBuffer const&) = delete;
+    ~PixelBuffer();
+
+    uint32_t width() const { return m_region.width; }
+    uint32_t height() const { return m_region.height; }
+    uint32_t stride() const { return m_region.stride; }
+    // Row y (y < height): width * 4 bytes of XRGB8888.
+    std::span<std::byte const> row(uint32_t y) const;
+
+private:
+    PixelBuffer(void const* base, size_t len, rpc::gui::ShmRegion const& region)
+        : m_base(static_cast<std::byte const*>(base))
+        , m_len(len)
+        , m_region(region) {}
+    std::byte const* m_base = nullptr;
+    size_t m_len = 0;
+    rpc::gui::ShmRegion m_region;
+};
+
+} // namespace bulkhead::gui::xcb

@@ -1,0 +1,43 @@
+#include <bulkhead/base/sys/fd.h>
+#include <bulkhead/gui/xcb/pixel_buffer.h>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <utility>
+
+namespace bulkhead::gui::xcb {
+
+Result<PixelBuffer> PixelBuffer::map(UniqueFd fd, rpc::gui::ShmRegion const& region) {
+    if (region.kind != rpc::gui::ShmKind::Memfd)
+        return unexpected(Errc::Unsupported, "gui: grant-reference pixel buffers (Xen) are not "
+                                             "implemented");
+    int seals = ::fcntl(fd.get(), F_GET_SEALS);
+    if (seals < 0)
+        return Error::from_errno("fcntl(F_GET_SEALS) on the guest's pixel buffer", errno);
+    if (!(seals & F_SEAL_SHRINK))
+        return unexpected(Errc::Denied, "gui: pixel buffer memfd is not sealed against shrinking");
+    auto st = TRY(sys::fstat(fd.get()));
+    if (st.st_size < 0 || uint64_t(st.st_size) < region.size)
+        return unexpected(Errc::Invalid, "gui: pixel buffer memfd is smaller than announced");
+    void* p = ::mmap(nullptr, region.size, PROT_READ, MAP_SHARED, fd.get(), 0);
+    if (p == MAP_FAILED)
+        return Error::from_errno("mmap of the guest's pixel buffer", errno);
+    return PixelBuffer(p, region.size, region);
+}
+
+PixelBuffer::PixelBuffer(PixelBuffer&& other) noexcept
+    : m_base(std::exchange(other.m_base, nullptr))
+    , m_len(std::exchange(other.m_len, 0))
+    , m_region(other.m_region) {}
+
+PixelBuffer::~PixelBuffer() {
+    if (m_base)
+        ::munmap(const_cast<std::byte*>(m_base), m_len);
+}
+
+std::span<std::byte const> PixelBuffer::row(uint32_t y) const {
+    return {m_base + size_t(y) * m_region.stride, size_t(m_region.width) * 4};
+}
+
+} // namespace bulkhead::gui::xcb
