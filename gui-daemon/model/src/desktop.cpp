@@ -285,10 +285,13 @@ std::vector<Repaint> Desktop::take_repaints(Clock::time_point now) {
         Window const& w = m_windows.at(it->first);
         auto& p = it->second;
         if (w.mapped) {
+            // Clipped again: the window may have shrunk since the damage arrived.
             for (auto const& r : p.now)
-                out.push_back({w.handle, r});
+                if (auto c = clip(r, w.rect.width, w.rect.height); c.width)
+                    out.push_back({w.handle, c});
             if (p.deferred && m_domains.at(w.domain).damage.take(now)) {
-                out.push_back({w.handle, *p.deferred});
+                if (auto c = clip(*p.deferred, w.rect.width, w.rect.height); c.width)
+                    out.push_back({w.handle, c});
                 p.deferred.reset();
             }
         } else {

@@ -74,3 +74,31 @@ for name, data in seeds.items():
     with open(os.path.join(ROOT, name), "wb") as f:
         f.write(data)
 print(f"{len(seeds)} seeds in {ROOT}")
+
+# gui_desktop: records of [op][...]: op%8 in 0..3 = a frame from work (even) / untrusted (odd),
+# 4 = focus the window under (b0*4, b1*3), 5 = key (b0: bit0 release, bits 1.. state; b1 keycode;
+# b2 keysym choice c/V/v/a), 6 = pointer (x, y, b2 < 64 motion else button), 7 = time passes.
+DROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "corpus", "gui_desktop")
+W, U = 0, 1
+def rec(op, data=b""):
+    return bytes([op]) + data
+CTRL_SHIFT_C = rec(5, bytes([(5 << 1), 0, 0]))   # state shift|control, keysym c
+CTRL_SHIFT_V = rec(5, bytes([(5 << 1), 1, 1]))
+desktop_seeds = {
+    "open_focus_type": rec(W, CREATE) + rec(W, MAP) + rec(W, TITLE) + rec(4, bytes([10, 10]))
+    + rec(5, bytes([0, 3, 3])) + rec(6, bytes([10, 10, 0])) + rec(7),
+    "clipboard": rec(W, CREATE) + rec(W, MAP) + rec(4, bytes([10, 10])) + CTRL_SHIFT_C
+    + rec(W, CLIP) + rec(U, frame(0x101, 9, words(400, 300, 100, 100, 0, 0))) + rec(U, frame(0x103, 9, words(0, 0)))
+    + rec(4, bytes([110, 110])) + CTRL_SHIFT_V,
+    "override_redirect": rec(U, frame(0x101, 1, words(0, 0, 800, 600, 0, 1))) + rec(U, frame(0x103, 1, words(0, 1)))
+    + rec(U, frame(0x301, 1, words(700, 500, 800, 600, 1))),
+    "window_flood": b"".join(rec(U, frame(0x101, i, words(0, 0, 10, 10, 0, 0))) for i in range(1, 12)),
+    "damage_flood": rec(W, CREATE) + rec(W, MAP) + rec(W, DAMAGE) * 40 + rec(7) + rec(0x7F),
+    "spoof_title": rec(U, frame(0x101, 1, words(0, 0, 10, 10, 0, 0))) + rec(U, frame(0x103, 1, words(0, 0)))
+    + rec(U, TITLE_HOSTILE.replace(struct.pack("<I", 0x400001), struct.pack("<I", 1), 1)),
+}
+os.makedirs(DROOT, exist_ok=True)
+for name, data in desktop_seeds.items():
+    with open(os.path.join(DROOT, name), "wb") as f:
+        f.write(data)
+print(f"{len(desktop_seeds)} seeds in {DROOT}")

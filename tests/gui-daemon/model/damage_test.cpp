@@ -28,6 +28,17 @@ TEST_CASE("damage: repaints are clipped to the window and handed out once") {
     CHECK(f.desktop.take_repaints(f.t0).empty());
 }
 
+TEST_CASE("damage: a window that shrank since its damage repaints only what is left") {
+    Fixture f;
+    auto h = f.open("work", 1, {0, 0, 100, 100});
+    REQUIRE(f.send("work", 1, rg::Damage{{50, 50, 50, 50}}));
+    REQUIRE(f.send("work", 1, rg::Damage{{80, 0, 20, 20}}));
+    REQUIRE(f.send("work", 1, rg::Configure{{0, 0, 60, 60}}));
+    auto r = f.desktop.take_repaints(f.t0);
+    REQUIRE(r.size() == 1);
+    CHECK(r[0] == Repaint{h, {50, 50, 10, 10}});
+}
+
 TEST_CASE("damage: an unmapped window repaints nothing") {
     Fixture f;
     REQUIRE(f.send("work", 1, rg::Create{{0, 0, 10, 10}, 0, rg::OverrideRedirect::No}));
