@@ -44,7 +44,9 @@ Result<XcbCompositor> XcbCompositor::connect(std::string const& display) {
     TRY(conn.check(xcb_create_gc_checked(conn.get(), gc, conn.root(),
                                          XCB_GC_FOREGROUND | XCB_GC_GRAPHICS_EXPOSURES, values),
                    "xcb_create_gc"));
-    return XcbCompositor(std::move(conn), a, gc);
+    XcbCompositor comp(std::move(conn), a, gc);
+    TRY(comp.load_keymap());
+    return comp;
 }
 
 std::optional<xcb_window_t> XcbCompositor::x_window(model::WindowHandle h) const {

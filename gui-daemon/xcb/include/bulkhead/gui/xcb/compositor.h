@@ -30,6 +30,21 @@ public:
 
     std::optional<xcb_window_t> x_window(model::WindowHandle h) const;
     XcbConnection& connection() { return m_conn; }
+    // The connection's fd, readable when X events arrived (for the daemon's event loop).
+    int fd() const { return xcb_get_file_descriptor(m_conn.get()); }
+
+    // Handles the X events that arrived, without blocking: key press/release in our windows →
+    // desktop.key (keysym from the server's keyboard map), button and motion → pointer_* in
+    // root coordinates, FocusIn on our window (the window manager's choice) → desktop.focus,
+    // Expose → `exposed` (the daemon repaints those windows). Events on other windows are
+    // ignored. Returns the model's actions for the guests.
+    struct Dispatched {
+        model::Desktop::Actions actions;
+        std::vector<model::WindowHandle> exposed;
+    };
+    Result<Dispatched> dispatch_events(model::Desktop& desktop);
+    // X errors for unchecked requests seen by dispatch_events (counted, not fatal).
+    uint64_t x_errors() const { return m_x_errors; }
 
 private:
     struct Atoms {
@@ -52,12 +67,19 @@ private:
     Result<void> update(model::Window const& w, Shown& s);
     Result<void> set_properties(model::Window const& w, Shown& s);
     Result<void> draw_border(model::Desktop const& desktop, model::Window const& w);
+    Result<void> load_keymap();
+    uint32_t keysym(uint8_t keycode, uint16_t state) const;
+    std::optional<model::WindowHandle> handle_of(xcb_window_t id) const;
 
     XcbConnection m_conn;
     Atoms m_atoms;
     xcb_gcontext_t m_gc;
     std::unordered_map<model::WindowHandle, Shown> m_shown;
     std::vector<model::WindowHandle> m_stack; // as last restacked
+    uint8_t m_min_keycode = 0;
+    uint8_t m_keysyms_per_keycode = 0;
+    std::vector<uint32_t> m_keysyms; // the server's keyboard map from m_min_keycode
+    uint64_t m_x_errors = 0;
 };
 
 } // namespace bulkhead::gui::xcb
