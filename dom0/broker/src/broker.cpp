@@ -120,6 +120,16 @@ void Broker::drop(std::string const& name, bool lost) {
         return;
     m_loop.unwatch(it->second->ch->readiness_fd());
     m_conns.erase(it);
+    {
+        // Calls still waiting for a worker die with their source's connection.
+        std::lock_guard lock(m_mutex);
+        if (auto q = m_queued.find(name); q != m_queued.end()) {
+            m_in_flight[name] -= q->second.size();
+            if (m_in_flight[name] == 0)
+                m_in_flight.erase(name);
+            m_queued.erase(q);
+        }
+    }
     end_calls_of(name);
     if (lost)
         m_host.agent_lost(name);
@@ -215,16 +225,37 @@ void Broker::on_trigger(Conn& c, std::string target, std::string ident, std::str
             return;
         }
         ++m_in_flight[c.name];
+        if (m_running[c.name] >= m_opts.max_workers_per_domain) {
+            m_queued[c.name].push_back(std::move(call));
+            return;
+        }
+        ++m_running[c.name];
         ++m_workers;
     }
-    std::thread([this, call] {
+    std::thread([this, call] { work(call); }).detach();
+}
+
+void Broker::work(std::shared_ptr<Call> call) {
+    std::string const source = call->source.name;
+    for (;;) {
         run_call(call);
         std::lock_guard lock(m_mutex);
-        if (--m_in_flight[call->source.name] == 0)
-            m_in_flight.erase(call->source.name);
+        if (--m_in_flight[source] == 0)
+            m_in_flight.erase(source);
+        auto q = m_queued.find(source);
+        if (q != m_queued.end() && !q->second.empty() && !m_stopping) {
+            call = std::move(q->second.front());
+            q->second.pop_front();
+            continue;
+        }
+        if (q != m_queued.end() && q->second.empty())
+            m_queued.erase(q);
+        if (--m_running[source] == 0)
+            m_running.erase(source);
         if (--m_workers == 0)
             m_workers_done.notify_all();
-    }).detach();
+        return;
+    }
 }
 
 void Broker::run_call(std::shared_ptr<Call> call) {

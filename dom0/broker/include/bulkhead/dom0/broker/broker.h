@@ -20,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -58,6 +59,10 @@ public:
 
 struct BrokerOptions {
     size_t max_calls_per_domain = 2048; // in-flight service calls a domain may have
+    // Worker threads a domain's calls may use at once; its other calls wait their turn, so a
+    // domain flooding calls (each one a policy decision, maybe a wait for its data endpoint)
+    // holds at most this many threads and never starves the daemon or other domains.
+    size_t max_workers_per_domain = 16;
     std::chrono::milliseconds connect_timeout{10000};
 };
 
@@ -95,6 +100,8 @@ private:
     void on_trigger(Conn& c, std::string target, std::string ident, std::string service);
     void on_terminated(Conn& c, rpc::qrexec::ConnectionTerminated const& t);
     void run_call(std::shared_ptr<Call> call);
+    // A worker thread: runs call, then the source's queued calls, then exits.
+    void work(std::shared_ptr<Call> call);
     // Loop thread: queue msg on name's control connection (if still connected as id).
     void send(std::string const& name, DomId id, rpc::qrexec::Message msg);
     void post_send(std::string const& name, DomId id, rpc::qrexec::Message msg);
@@ -120,7 +127,9 @@ private:
     std::set<Port> m_ports;
     Port m_next_port = 513;
     std::map<Port, std::shared_ptr<Call>> m_calls;
-    std::map<std::string, size_t> m_in_flight; // per source domain
+    std::map<std::string, size_t> m_in_flight; // per source domain, queued or running
+    std::map<std::string, size_t> m_running;   // worker threads per source domain
+    std::map<std::string, std::deque<std::shared_ptr<Call>>> m_queued; // waiting for a worker
     size_t m_workers = 0;
     bool m_stopping = false;
 };
