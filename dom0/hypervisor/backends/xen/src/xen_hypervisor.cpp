@@ -269,6 +269,13 @@ XenHypervisor::~XenHypervisor() = default;
 Result<std::unique_ptr<XenHypervisor>> XenHypervisor::open(XenOptions options) {
     if (!running_on_xen())
         return unexpected(Errc::Unsupported, "xen backend: not dom0 on Xen (no /dev/xen/privcmd)");
+    // Xen's hotplug scripts (run by libxl for every disk) lock with `stat -L /dev/stdin`;
+    // without it they spin until libxl gives up on the disk, 40 s later.
+    for (auto const* dev : {"/dev/stdin", "/dev/fd"})
+        if (!sys::exists(dev))
+            return unexpected(Errc::Unsupported,
+                              std::string("xen backend: dom0 has no ") + dev +
+                                  " (Xen's hotplug scripts need /dev/fd and /dev/std* links)");
     auto impl = std::make_unique<Impl>();
     impl->opts = std::move(options);
     impl->logger = xtl_createlogger_stdiostream(stderr, XTL_ERROR, XTL_STDIOSTREAM_HIDE_PROGRESS);
