@@ -102,3 +102,21 @@ for name, data in desktop_seeds.items():
     with open(os.path.join(DROOT, name), "wb") as f:
         f.write(data)
 print(f"{len(desktop_seeds)} seeds in {DROOT}")
+
+# gui_frame_reader: [flags][chunk] + stream (flags as gui_stream's byte 0; chunk 0 = all at once).
+RROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "corpus", "gui_frame_reader")
+reader_seeds = {
+    "guest_session_bytewise": bytes([GUEST, 1]) + seeds["guest_session"][1:],
+    "guest_session_chunks7": bytes([GUEST, 7]) + seeds["guest_session"][1:],
+    "guest_session_whole": bytes([GUEST, 0]) + seeds["guest_session"][1:],
+    "daemon_session": bytes([DAEMON, 13]) + seeds["daemon_session"][1:],
+    "before_hello": bytes([GUEST, 0]) + UNMAP,
+    "major_2": bytes([GUEST, 0]) + frame(0x001, 0, struct.pack("<HHI", 2, 0, 0)),
+    "clip_over_tight_cap": bytes([GUEST | TIGHT, 5]) + HELLO + frame(0x302, 0, b"y" * 17),
+    "truncated": bytes([GUEST, 3]) + HELLO + CREATE[:-4],
+}
+os.makedirs(RROOT, exist_ok=True)
+for name, data in reader_seeds.items():
+    with open(os.path.join(RROOT, name), "wb") as f:
+        f.write(data)
+print(f"{len(reader_seeds)} seeds in {RROOT}")
