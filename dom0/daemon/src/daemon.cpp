@@ -1,4 +1,5 @@
 #include "daemon.h"
+#include "crash_recovery.h"
 #include "serialized_hypervisor.h"
 
 #include <bulkhead/base/log.h>
@@ -86,6 +87,7 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
     std::unique_ptr<Daemon> d(new Daemon(std::move(opts)));
     d->m_ask = TRY(make_ask_agent(d->m_opts.ask_agent, d->m_opts.ask_timeout));
     TRY_CTX(d->m_layout.prepare(), "preparing " + d->m_layout.root());
+    TRY(recover_previous_daemon(d->m_layout)); // after a crash: its domains, its pid file
     d->m_store = TRY_CTX(Store::open(d->m_layout.root()), "opening the store");
     d->m_loop = TRY(EventLoop::create());
     d->m_hv = TRY(make_backend(d->m_opts, d->m_layout));

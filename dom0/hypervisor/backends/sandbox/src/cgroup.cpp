@@ -78,6 +78,23 @@ Result<DomainCgroup> DomainCgroup::make(std::string const& group, std::string co
     return cg;
 }
 
+Result<std::vector<DomainCgroup>> DomainCgroup::leaves_of(std::string const& group) {
+    auto version = TRY(detect());
+    auto parent = std::string(kRoot) + (version == CgroupVersion::V2 ? "/" : "/freezer/") + group;
+    std::vector<DomainCgroup> out;
+    if (!sys::exists(parent))
+        return out;
+    for (auto const& leaf : TRY(sys::list_dir(parent))) {
+        if (!sys::exists(parent + "/" + leaf + "/cgroup.procs"))
+            continue; // a knob file, not a child group
+        DomainCgroup cg;
+        cg.m_version = version;
+        cg.m_rel = group + "/" + leaf;
+        out.push_back(std::move(cg));
+    }
+    return out;
+}
+
 Result<void> DomainCgroup::add(pid_t pid) {
     auto text = std::to_string(pid);
     if (m_version == CgroupVersion::V2)

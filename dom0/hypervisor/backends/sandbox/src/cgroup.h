@@ -19,6 +19,8 @@ public:
     static Result<CgroupVersion> detect();
     static Result<DomainCgroup> make(std::string const& group, std::string const& leaf,
                                      uint64_t memory_bytes, uint64_t pids_max);
+    // The leaves of a group some earlier process made (a previous daemon's domains).
+    static Result<std::vector<DomainCgroup>> leaves_of(std::string const& group);
 
     Result<void> add(pid_t pid);
     Result<void> freeze(bool frozen);

@@ -60,6 +60,10 @@ public:
     Result<SandboxLimits> limits(DomId id);
     // PID of the domain's init as seen from dom0.
     Result<int> init_pid(DomId id);
+    // Kills every domain left in cgroup_name (SandboxOptions::cgroup_name of a dom0 daemon
+    // that died without stopping them) and removes its cgroups; returns how many there were.
+    // For a daemon's start, before it creates any domain of its own.
+    static Result<size_t> destroy_leftovers(std::string const& cgroup_name);
     // Errc::Unsupported (with the reason) when the kernel refuses UserNamespace::Mapped.
     static Result<void> probe_user_namespace(SandboxOptions const& options = {});
     // Host id of the domain's guest id 0: its range start when Mapped, 0 when Off.
