@@ -1,7 +1,7 @@
 # Thin wrapper: the README's two commands are `make demo` and `make test`.
 # Each installs its own dependencies (apt-get, idempotent), configures, builds, runs.
 JOBS ?= 2
-.PHONY: all deps build demo test asan tsan fuzz bench format clean
+.PHONY: all deps build demo test asan tsan load fuzz bench format clean
 
 all: build
 
@@ -21,12 +21,15 @@ test: deps
 asan: deps
 	@scripts/configure.sh build-asan -DBULKHEAD_SANITIZE=ON -DBULKHEAD_BENCH=OFF
 	@cmake --build build-asan -j$(JOBS)
-	@cd build-asan && ctest --output-on-failure -j$(JOBS)
+	@cd build-asan && ctest --output-on-failure -j$(JOBS) -LE load
 
 tsan: deps
 	@scripts/configure.sh build-tsan -DBULKHEAD_TSAN=ON -DBULKHEAD_BENCH=OFF
-	@cmake --build build-tsan -j$(JOBS)
-	@cd build-tsan && ctest --output-on-failure -L concurrency
+	@cmake --build build-tsan -j$(JOBS) --target concurrency_tests
+	@cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest --output-on-failure -L concurrency
+
+load: build
+	@cd build && ctest --output-on-failure -L load
 
 fuzz: deps
 	@scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -17,4 +17,4 @@ cmake --build build-asan -j"$JOBS" --target untrusted_tests
 
 echo "== all suites"
 cd build
-ctest --output-on-failure -j"$JOBS"
+ctest --output-on-failure -j"$JOBS" -LE load # the load test has its own command: make load
