@@ -103,7 +103,10 @@ Desktop::Actions Desktop::key(KeyInput const& k) {
         return {};
     auto const& w = m_windows.at(*m_focus);
     if (k.action == rg::KeyAction::Press && is_clipboard_combination(k)) {
-        m_swallowed_keys.push_back(k.keycode);
+        // Auto-repeat sends presses without releases: remember each keycode once.
+        if (std::find(m_swallowed_keys.begin(), m_swallowed_keys.end(), k.keycode) ==
+            m_swallowed_keys.end())
+            m_swallowed_keys.push_back(k.keycode);
         return clipboard_key(w, k.keysym);
     }
     return {SendToGuest{w.domain, w.guest_id, rg::Key{k.action, k.keycode, k.state}}};
