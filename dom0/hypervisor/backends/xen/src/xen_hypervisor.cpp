@@ -107,9 +107,12 @@ struct XenHypervisor::Impl {
         std::optional<int> shutdown_reason;
         std::optional<int> exit_status; // reported by the guest for a poweroff
     };
-    std::mutex mutex; // doms, pending, incoming, xs
+    // Never held across a libxl call: libxl may call on_event from inside any of its calls,
+    // on the calling thread.
+    std::mutex mutex; // doms, pending, xs
     std::map<DomId, Dom> doms;
     std::vector<HypervisorEvent> pending;
+    std::mutex incoming_mutex; // only on_event and the poller
     std::vector<libxl_event*> incoming;
     std::mutex images; // one image build at a time
 
@@ -135,7 +138,7 @@ struct XenHypervisor::Impl {
     static void on_event(void* user, libxl_event* ev) {
         auto* self = static_cast<Impl*>(user);
         {
-            std::lock_guard lock(self->mutex);
+            std::lock_guard lock(self->incoming_mutex);
             self->incoming.push_back(ev);
         }
         signal_fd(self->wake.get());
@@ -171,20 +174,27 @@ struct XenHypervisor::Impl {
                 LOG_WARN(log, "destroying a shut-down domain failed",
                          {"error", xen_error("libxl_domain_destroy", rc, id).message()});
         } else if (ev->type == LIBXL_EVENT_TYPE_DOMAIN_DEATH) {
-            std::lock_guard lock(mutex);
-            auto it = doms.find(id);
-            if (it != doms.end()) {
-                auto& d = it->second;
-                HypervisorEvent out;
-                out.id = id;
-                out.kind = kind_for(d.shutdown_reason, d.destroy_requested);
-                out.exit_code = d.exit_status.value_or(d.shutdown_reason.value_or(0));
-                if (d.evgen)
-                    libxl_evdisable_domain_death(ctx, d.evgen);
-                doms.erase(it);
-                pending.push_back(out);
-                signal_fd(events.get());
+            libxl_evgen_domain_death* evgen = nullptr;
+            std::vector<UniqueFd> loops; // closed once the lock is released
+            {
+                std::lock_guard lock(mutex);
+                auto it = doms.find(id);
+                if (it != doms.end()) {
+                    auto& d = it->second;
+                    HypervisorEvent out;
+                    out.id = id;
+                    out.kind = kind_for(d.shutdown_reason, d.destroy_requested);
+                    out.exit_code = d.exit_status.value_or(d.shutdown_reason.value_or(0));
+                    evgen = d.evgen;
+                    loops = std::move(d.loops);
+                    doms.erase(it);
+                    pending.push_back(out);
+                    signal_fd(events.get());
+                }
             }
+            if (evgen)
+                libxl_evdisable_domain_death(ctx, evgen);
+            LOG_INFO(log, "domain gone", {"id", std::to_string(id)});
         }
         libxl_event_free(ctx, ev);
     }
@@ -194,7 +204,7 @@ struct XenHypervisor::Impl {
         while (!stopping) {
             std::vector<libxl_event*> batch;
             {
-                std::lock_guard lock(mutex);
+                std::lock_guard lock(incoming_mutex);
                 batch.swap(incoming);
             }
             for (auto* ev : batch)
@@ -317,6 +327,12 @@ XenOptions const& XenHypervisor::options() const {
 
 Result<DomId> XenHypervisor::create(DomainSpec const& spec) {
     auto plan = TRY(plan_domain(spec, m->opts));
+    auto const t0 = std::chrono::steady_clock::now();
+    auto ms = [&t0] {
+        return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now() - t0)
+                                  .count());
+    };
     for (auto const* f : {&plan.kernel, &plan.ramdisk})
         if (!sys::exists(*f))
             return unexpected(Errc::NotFound, "guest kernel file " + *f + " is missing");
@@ -337,6 +353,8 @@ Result<DomId> XenHypervisor::create(DomainSpec const& spec) {
         loops.push_back(std::move(loop.fd));
     }
     auto config = TRY(make_libxl_config(plan, targets));
+    LOG_INFO(log, "creating domain", {"name", spec.name}, {"disks", std::to_string(targets.size())},
+             {"prepared_ms", ms()});
 
     uint32_t domid = INVALID_DOMID;
     int rc = libxl_domain_create_new(m->ctx, &config->cfg, &domid, nullptr, nullptr);
@@ -372,15 +390,33 @@ Result<DomId> XenHypervisor::create(DomainSpec const& spec) {
         auto& d = m->doms[id];
         d.name = spec.name;
         d.loops = std::move(loops);
-        rc = libxl_evenable_domain_death(m->ctx, id, 0, &d.evgen);
     }
-    if (rc != 0)
+    libxl_evgen_domain_death* evgen = nullptr;
+    rc = libxl_evenable_domain_death(m->ctx, id, 0, &evgen);
+    if (rc != 0) {
+        { // no death event will come for it: forget it here
+            std::lock_guard lock(m->mutex);
+            m->doms.erase(id);
+        }
         return fail(xen_error("libxl_evenable_domain_death", rc, id));
+    }
+    bool already_gone = false;
+    {
+        std::lock_guard lock(m->mutex);
+        if (auto it = m->doms.find(id); it != m->doms.end())
+            it->second.evgen = evgen;
+        else
+            already_gone = true; // the poller saw its death first
+    }
+    if (already_gone) {
+        libxl_evdisable_domain_death(m->ctx, evgen);
+        return unexpected(Errc::Closed, "domain " + spec.name + " died while starting");
+    }
     if (auto u = xen_call(libxl_domain_unpause(m->ctx, id, nullptr), "libxl_domain_unpause", id);
         !u)
         return fail(std::move(u).error());
     LOG_INFO(log, "domain created", {"name", spec.name}, {"id", std::to_string(id)},
-             {"type", plan.type == VirtMode::Pvh ? "pvh" : "pv"});
+             {"type", plan.type == VirtMode::Pvh ? "pvh" : "pv"}, {"ms", ms()});
     return id;
 }
 
