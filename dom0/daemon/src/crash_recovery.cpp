@@ -36,9 +36,12 @@ Result<void> recover_previous_daemon(Layout const& layout) {
     if (pid && *pid > 0) {
         // The sandbox backend's cgroup of that daemon (make_backend names it so).
         auto left = SandboxHypervisor::destroy_leftovers("bulkhead-" + std::to_string(*pid));
-        if (left)
+        if (left && *left > 0)
             LOG_WARN(log, "previous bulkheadd did not stop: killed the domains it left running",
                      {"pid", std::to_string(*pid)}, {"domains", std::to_string(*left)});
+        else if (left)
+            LOG_INFO(log, "previous bulkheadd did not stop; it left no sandbox domain running",
+                     {"pid", std::to_string(*pid)});
         else
             LOG_ERROR(log, "previous bulkheadd did not stop; its domains could not be killed",
                       {"pid", std::to_string(*pid)}, {"error", left.error().message()});

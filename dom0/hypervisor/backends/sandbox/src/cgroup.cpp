@@ -95,6 +95,20 @@ Result<std::vector<DomainCgroup>> DomainCgroup::leaves_of(std::string const& gro
     return out;
 }
 
+void DomainCgroup::remove_group(std::string const& group) {
+    if (group.empty() || group.find('/') != std::string::npos || group[0] == '.')
+        return;
+    auto version = detect();
+    if (!version)
+        return;
+    if (*version == CgroupVersion::V2) {
+        (void)sys::rmdir(std::string(kRoot) + "/" + group); // EBUSY while a leaf is left
+        return;
+    }
+    for (auto c : kV1Controllers)
+        (void)sys::rmdir(std::string(kRoot) + "/" + c + "/" + group);
+}
+
 Result<void> DomainCgroup::add(pid_t pid) {
     auto text = std::to_string(pid);
     if (m_version == CgroupVersion::V2)

@@ -21,6 +21,8 @@ public:
                                      uint64_t memory_bytes, uint64_t pids_max);
     // The leaves of a group some earlier process made (a previous daemon's domains).
     static Result<std::vector<DomainCgroup>> leaves_of(std::string const& group);
+    // Removes the group's directories if nothing is left in them (else leaves them be).
+    static void remove_group(std::string const& group);
 
     Result<void> add(pid_t pid);
     Result<void> freeze(bool frozen);

@@ -3,8 +3,6 @@
 // still holding their volumes. Everything in the dead daemon's cgroups is killed.
 #include "cgroup.h"
 
-#include <bulkhead/base/log.h>
-#include <bulkhead/base/sys/fd.h>
 #include <bulkhead/dom0/hypervisor/sandbox/sandbox_hypervisor.h>
 
 namespace bulkhead::dom0 {
@@ -17,13 +15,7 @@ Result<size_t> SandboxHypervisor::destroy_leftovers(std::string const& cgroup_na
         TRY_CTX(cg.kill_all(), "killing a previous daemon's domain");
         TRY_CTX(cg.remove(), "removing a previous daemon's domain cgroup");
     }
-    auto version = TRY(sandbox::DomainCgroup::detect());
-    if (version == sandbox::CgroupVersion::V2) {
-        (void)sys::rmdir("/sys/fs/cgroup/" + cgroup_name);
-    } else {
-        for (auto const* c : {"memory", "pids", "freezer"})
-            (void)sys::rmdir(std::string("/sys/fs/cgroup/") + c + "/" + cgroup_name);
-    }
+    sandbox::DomainCgroup::remove_group(cgroup_name);
     return leaves.size();
 }
 

@@ -131,6 +131,8 @@ SandboxHypervisor::~SandboxHypervisor() {
         ids.push_back(id);
     for (auto id : ids)
         (void)destroy(id);
+    // The group held only our domains' cgroups: do not leave an empty directory per run.
+    sandbox::DomainCgroup::remove_group(m->options.cgroup_name);
 }
 
 Result<DomId> SandboxHypervisor::create(DomainSpec const& spec) {
