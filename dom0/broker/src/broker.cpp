@@ -63,8 +63,33 @@ Result<void> Broker::attach(std::string const& name, DomId id,
     auto conn = std::make_unique<Conn>();
     conn->name = name;
     conn->id = id;
-    conn->ch = TRY_CTX(transport->connect(id, q::vchan_base_port, left(deadline)),
-                       "connecting to the agent");
+    {
+        std::lock_guard lock(m_mutex);
+        m_attaching[name] = false;
+    }
+    struct Done {
+        Broker& b;
+        std::string const& name;
+        ~Done() {
+            std::lock_guard lock(b.m_mutex);
+            b.m_attaching.erase(name);
+        }
+    } done_attaching{*this, name};
+    // In slices, so a domain that dies while booting (detach) ends the wait at once
+    // instead of at the deadline: a booting guest can take a minute under emulation.
+    for (;;) {
+        auto slice = std::min<std::chrono::milliseconds>(left(deadline), std::chrono::seconds(1));
+        auto ch = transport->connect(id, q::vchan_base_port, slice);
+        if (ch) {
+            conn->ch = std::move(*ch);
+            break;
+        }
+        if (ch.error().code() != Errc::Timeout || std::chrono::steady_clock::now() >= deadline)
+            return std::move(ch).error().prefix("connecting to the agent");
+        std::lock_guard lock(m_mutex);
+        if (m_attaching[name])
+            return unexpected(Errc::Closed, "domain " + name + " is gone");
+    }
     TRY(conn->writer.push(q::Hello{}));
     TRY_CTX(conn->writer.flush_all(*conn->ch, left(deadline)), "sending HELLO");
     for (;;) {
@@ -110,6 +135,8 @@ void Broker::detach(std::string const& name) {
     {
         std::lock_guard lock(m_mutex);
         m_ids.erase(name);
+        if (auto it = m_attaching.find(name); it != m_attaching.end())
+            it->second = true;
     }
     m_loop.post([this, name] { drop(name, false); });
 }

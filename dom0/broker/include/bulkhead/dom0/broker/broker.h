@@ -124,6 +124,8 @@ private:
     mutable std::mutex m_mutex; // ports, calls, endpoints
     std::condition_variable m_workers_done;
     std::map<std::string, DomId> m_ids;
+    // attach() in progress, by domain name: detach() marks it given up (the domain died).
+    std::map<std::string, bool> m_attaching;
     std::set<Port> m_ports;
     Port m_next_port = 513;
     std::map<Port, std::shared_ptr<Call>> m_calls;
