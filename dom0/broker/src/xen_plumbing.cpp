@@ -87,7 +87,14 @@ void relay(std::unique_ptr<rpc::Listener> listener, UniqueFd caller_side, int ca
     auto up = std::make_unique<Lane>();   // caller -> agent
     auto down = std::make_unique<Lane>(); // agent -> caller
     for (;;) {
-        auto a = up->step(caller, *vchan);
+        // The agent may finish (and close) while the caller still writes: what is left for
+        // it is dropped, but what the agent sent (the exit code last) is still delivered.
+        auto a = up->drained() ? Result<bool>(false) : up->step(caller, *vchan);
+        if (!a && a.error().code() == Errc::Closed) {
+            up->begin = up->end = 0;
+            up->eof = true;
+            a = false;
+        }
         auto b = down->step(*vchan, caller);
         if (!a || !b)
             return done(!a ? a.error().message() : b.error().message());
