@@ -22,7 +22,9 @@ struct AgentConfig {
     std::string rpc_config_dir = "/etc/qubes/rpc-config";
     std::string passwd_file = "/etc/passwd";
     std::string group_file = "/etc/group";
-    std::chrono::milliseconds connect_timeout{10000};
+    // Matches the caller's HELLO wait (rpc::SessionOptions::hello_timeout): a guest under
+    // emulation (the Xen e2e) can take seconds to set up its first data vchan.
+    std::chrono::milliseconds connect_timeout{30000};
 };
 
 enum class RequestKind { Exec, JustExec };
