@@ -1,7 +1,7 @@
 # Thin wrapper: the README's two commands are `make demo` and `make test`.
 # Each installs its own dependencies (apt-get, idempotent), configures, builds, runs.
 JOBS ?= 2
-.PHONY: all deps build demo test asan tsan load fuzz bench format clean
+.PHONY: all deps build demo test asan tsan load fuzz bench format clean e2e e2e-smoke
 
 all: build
 
@@ -17,6 +17,14 @@ demo: build
 
 test: deps
 	@scripts/test.sh
+
+# Real Xen 4.17 + a Debian dom0 in QEMU (TCG): tests/e2e/run.sh (downloads cached in
+# ~/.cache/bulkhead-e2e, logs in build-e2e/logs/).
+e2e: deps
+	@tests/e2e/run.sh full
+
+e2e-smoke: deps
+	@tests/e2e/run.sh smoke
 
 asan: deps
 	@scripts/configure.sh build-asan -DBULKHEAD_SANITIZE=ON -DBULKHEAD_BENCH=OFF

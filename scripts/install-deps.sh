@@ -13,6 +13,7 @@ packages=(
   qt6-base-dev xvfb xauth libxcb1-dev
   desktop-file-utils
   zlib1g-dev
+  qemu-system-x86 debootstrap cpio xz-utils squashfs-tools e2fsprogs kmod file time perl
 )
 
 missing=()

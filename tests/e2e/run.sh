@@ -18,7 +18,7 @@ case $MODE in full | smoke | shell | probe) ;; *) echo "usage: $0 full|smoke|she
 JOBS=${JOBS:-2}
 OUT=$PWD/build-e2e
 
-tests/e2e/install-deps.sh
+scripts/install-deps.sh # (qemu-system-x86, debootstrap, squashfs-tools, ...: a missing one is an error)
 if [[ -z ${E2E_NO_BUILD:-} ]]; then
     scripts/configure.sh build >/dev/null
     cmake --build build -j"$JOBS"
@@ -29,7 +29,7 @@ fi
 CPU=${E2E_CPU:-qemu64} # any model with SMAP crashes Debian's PV dom0
 MEM=${E2E_MEM:-2560}
 DOM0_MEM=${E2E_DOM0_MEM:-1024M}
-if [[ $MODE == full ]]; then TIMEOUT=${E2E_TIMEOUT:-600}; else TIMEOUT=${E2E_TIMEOUT:-240}; fi
+if [[ $MODE == full ]]; then TIMEOUT=${E2E_TIMEOUT:-900}; else TIMEOUT=${E2E_TIMEOUT:-420}; fi
 mkdir -p "$OUT/logs"
 LOG=$OUT/logs/$MODE-$(date +%Y%m%d-%H%M%S).log
 ln -sfn "$(basename "$LOG")" "$OUT/logs/$MODE-latest.log"
