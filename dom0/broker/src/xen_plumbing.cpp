@@ -11,6 +11,7 @@
 #include <bulkhead/rpc/xen/xen_vchan.h>
 
 #include <array>
+#include <optional>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <thread>
@@ -86,6 +87,10 @@ void relay(std::unique_ptr<rpc::Listener> listener, UniqueFd caller_side, int ca
     rpc::SocketChannel caller(std::move(caller_side), vchan->peer_domain(), vchan->port());
     auto up = std::make_unique<Lane>();   // caller -> agent
     auto down = std::make_unique<Lane>(); // agent -> caller
+    // The call's end (the agent's CONNECTION_TERMINATED, or its domain's death) can reach
+    // dom0 before everything the agent wrote went through here: after it, keep passing data
+    // on while it flows, and stop once nothing moved for a while (a dead domain never closes).
+    std::optional<std::chrono::steady_clock::time_point> quiet_since;
     for (;;) {
         // The agent may finish (and close) while the caller still writes: what is left for
         // it is dropped, but what the agent sent (the exit code last) is still delivered.
@@ -100,16 +105,21 @@ void relay(std::unique_ptr<rpc::Listener> listener, UniqueFd caller_side, int ca
             return done(!a ? a.error().message() : b.error().message());
         if (down->drained()) // the agent's side ended: qrexec's stream is over
             return done("agent closed");
+        if (*a || *b) {
+            if (quiet_since)
+                quiet_since = std::chrono::steady_clock::now();
+            continue;
+        }
+        if (quiet_since && std::chrono::steady_clock::now() - *quiet_since > 5s)
+            return done("the call ended and its data stopped");
         std::array<pollfd, 3> p{
             pollfd{vchan->readiness_fd(), POLLIN, 0},
             pollfd{caller.readiness_fd(),
                    short((up->eof ? 0 : POLLIN) | (down->begin < down->end ? POLLOUT : 0)), 0},
-            pollfd{cancel_fd, POLLIN, 0}};
-        if (*a || *b)
-            continue;
+            pollfd{cancel_fd, short(quiet_since ? 0 : POLLIN), 0}};
         ::poll(p.data(), p.size(), 1000);
         if (p[2].revents)
-            return done("cancelled");
+            quiet_since = std::chrono::steady_clock::now();
         if (p[0].revents)
             if (auto ack = vchan->acknowledge(); !ack)
                 return done(ack.error().message());
@@ -122,18 +132,14 @@ XenPlumbing::XenPlumbing(Layout layout)
     : m_layout(std::move(layout)) {}
 
 XenPlumbing::~XenPlumbing() {
-    std::vector<std::thread> threads;
-    {
-        std::lock_guard lock(m_mutex);
-        for (auto& [key, r] : m_relays) {
-            uint64_t one = 1;
-            [[maybe_unused]] auto n = ::write(r.cancel.get(), &one, sizeof one);
-            threads.push_back(std::move(r.thread));
-        }
+    std::lock_guard lock(m_mutex);
+    for (auto& r : m_relays) {
+        uint64_t one = 1;
+        [[maybe_unused]] auto n = ::write(r->cancel.get(), &one, sizeof one);
     }
-    for (auto& t : threads)
-        if (t.joinable())
-            t.join();
+    for (auto& r : m_relays)
+        if (r->thread.joinable())
+            r->thread.join();
 }
 
 std::unique_ptr<rpc::Transport> XenPlumbing::transport_for(std::string const&) {
@@ -157,12 +163,25 @@ Result<UniqueFd> XenPlumbing::dom0_data_server(Endpoint const& domain, rpc::Port
     if (cfd < 0)
         return Error::from_errno("eventfd", errno);
     std::lock_guard lock(m_mutex);
-    auto& r = m_relays[{domain.id, port}];
-    if (r.thread.joinable()) // a finished relay of an earlier call on this port
-        r.thread.join();
-    r.cancel = UniqueFd(cfd);
-    r.thread = std::thread(relay, std::move(listener), std::move(*client), cfd,
-                           domain.name + ":" + std::to_string(port));
+    // Relays that finished since: joined at once (they have returned).
+    for (auto it = m_relays.begin(); it != m_relays.end();) {
+        if ((*it)->finished) {
+            (*it)->thread.join();
+            it = m_relays.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    auto r = std::make_shared<Relay>();
+    r->domain = domain.id;
+    r->port = port;
+    r->cancel = UniqueFd(cfd);
+    r->thread = std::thread([r, l = std::move(listener), c = std::move(*client),
+                             what = domain.name + ":" + std::to_string(port)]() mutable {
+        relay(std::move(l), std::move(c), r->cancel.get(), what);
+        r->finished = true;
+    });
+    m_relays.push_back(std::move(r));
     return server;
 }
 
@@ -174,19 +193,14 @@ Result<void> XenPlumbing::route(Endpoint const&, Endpoint const&, rpc::Port,
 void XenPlumbing::unroute(Endpoint const& server, Endpoint const& client, rpc::Port port) {
     if (server.id != 0)
         return;
-    std::thread t;
-    {
-        std::lock_guard lock(m_mutex);
-        auto it = m_relays.find({client.id, port});
-        if (it == m_relays.end())
-            return;
-        uint64_t one = 1;
-        [[maybe_unused]] auto n = ::write(it->second.cancel.get(), &one, sizeof one);
-        t = std::move(it->second.thread);
-        m_relays.erase(it);
-    }
-    if (t.joinable())
-        t.join();
+    // Tells the relay the call ended; it finishes on its own (never joined here: this may be
+    // the event loop's thread, and the relay may still be passing the last data on).
+    std::lock_guard lock(m_mutex);
+    for (auto& r : m_relays)
+        if (r->domain == client.id && r->port == port && !r->finished) {
+            uint64_t one = 1;
+            [[maybe_unused]] auto n = ::write(r->cancel.get(), &one, sizeof one);
+        }
 }
 
 } // namespace bulkhead::dom0

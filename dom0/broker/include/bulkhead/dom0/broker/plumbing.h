@@ -9,7 +9,9 @@
 #include <bulkhead/dom0/domains/layout.h>
 #include <bulkhead/rpc/transport.h>
 
+#include <atomic>
 #include <chrono>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -68,12 +70,15 @@ public:
 
 private:
     struct Relay {
-        UniqueFd cancel;
+        rpc::DomainId domain = 0;
+        rpc::Port port = 0;
+        UniqueFd cancel; // readable: the call ended
         std::thread thread;
+        std::atomic<bool> finished{false};
     };
     Layout m_layout;
     std::mutex m_mutex;
-    std::map<std::pair<rpc::DomainId, rpc::Port>, Relay> m_relays;
+    std::list<std::shared_ptr<Relay>> m_relays;
 };
 
 } // namespace bulkhead::dom0
