@@ -56,6 +56,13 @@ Result<admin::Ok> ApiServer::dispatch(admin::Request const& req, PeerCred) {
     switch (req.kind_case()) {
     case R::kListDomains: {
         for (auto const& d : TRY(m_store.list())) {
+            // A disposable may be removed between the list and the read of its properties:
+            // it is simply not listed any more.
+            auto props = m_store.list_properties(d.name);
+            if (!props && props.error().code() == Errc::NotFound)
+                continue;
+            if (!props)
+                return std::move(props).error();
             auto* info = ok.add_domains();
             info->set_name(d.name);
             info->set_klass(std::string(klass_name(d.klass)));
@@ -64,7 +71,7 @@ Result<admin::Ok> ApiServer::dispatch(admin::Request const& req, PeerCred) {
             info->set_state(m_lifecycle.power_state(d.name));
             for (auto const& t : d.tags)
                 info->add_tags(t);
-            for (auto const& pv : TRY(m_store.list_properties(d.name))) {
+            for (auto const& pv : *props) {
                 if (pv.name == "label")
                     info->set_label(pv.value);
                 else if (pv.name == "template")
