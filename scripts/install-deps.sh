@@ -9,7 +9,7 @@ packages=(
   catch2 libbenchmark-dev
   libsqlite3-dev libprotobuf-dev protobuf-compiler
   libxen-dev libseccomp-dev libcap-dev
-  busybox-static uidmap iproute2 util-linux procps
+  busybox-static uidmap iproute2 util-linux procps nftables
   qt6-base-dev xvfb xauth libxcb1-dev
   desktop-file-utils
   zlib1g-dev

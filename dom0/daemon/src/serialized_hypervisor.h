@@ -50,6 +50,18 @@ public:
         std::lock_guard lock(m_mutex);
         return m_inner->set_memory_target(id, mib);
     }
+    Result<NetworkLinkInfo> attach_network(DomId id, NetworkLink const& link) override {
+        std::lock_guard lock(m_mutex);
+        return m_inner->attach_network(id, link);
+    }
+    Result<void> detach_network(DomId id) override {
+        std::lock_guard lock(m_mutex);
+        return m_inner->detach_network(id);
+    }
+    Result<void> apply_network_rules(DomId netvm, std::string const& ruleset) override {
+        std::lock_guard lock(m_mutex);
+        return m_inner->apply_network_rules(netvm, ruleset);
+    }
     int event_fd() const override { return m_inner->event_fd(); }
     Result<std::vector<HypervisorEvent>> take_events() override {
         std::lock_guard lock(m_mutex);

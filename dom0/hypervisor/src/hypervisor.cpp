@@ -26,4 +26,19 @@ std::string_view to_string(HypervisorEvent::Kind kind) {
     return "unknown";
 }
 
+Result<NetworkLinkInfo> Hypervisor::attach_network(DomId, NetworkLink const&) {
+    return unexpected(Errc::Unsupported,
+                      std::string(backend_name()) + " backend: networking is not supported yet");
+}
+
+Result<void> Hypervisor::detach_network(DomId) {
+    return unexpected(Errc::Unsupported,
+                      std::string(backend_name()) + " backend: networking is not supported yet");
+}
+
+Result<void> Hypervisor::apply_network_rules(DomId, std::string const&) {
+    return unexpected(Errc::Unsupported,
+                      std::string(backend_name()) + " backend: networking is not supported yet");
+}
+
 } // namespace bulkhead::dom0

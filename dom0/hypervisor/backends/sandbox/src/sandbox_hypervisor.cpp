@@ -3,6 +3,7 @@
 #include "cgroup.h"
 #include "domain_launch.h"
 #include "id_shift.h"
+#include "net_link.h"
 #include "seccomp_filter.h"
 
 #include <bulkhead/base/log.h>
@@ -318,6 +319,63 @@ Result<void> SandboxHypervisor::set_memory_target(DomId id, uint64_t mib) {
     auto d = TRY(m->find(id));
     TRY(d->cgroup.set_memory_max(mib << 20));
     d->memory_mib = mib;
+    return ok();
+}
+
+namespace {
+// In the uplink namespace: what the netvms send out is masqueraded behind its address.
+constexpr char const* kUplinkNat =
+    "table ip bulkhead_uplink\ndelete table ip bulkhead_uplink\n"
+    "table ip bulkhead_uplink {\n\tchain postrouting {\n"
+    "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
+    "\t\tip saddr 10.137.0.0/16 oifname != \"vif*\" masquerade\n\t}\n}\n";
+
+std::string netns_of(pid_t pid) {
+    return "/proc/" + std::to_string(pid) + "/ns/net";
+}
+} // namespace
+
+Result<NetworkLinkInfo> SandboxHypervisor::attach_network(DomId id, NetworkLink const& link) {
+    auto d = TRY(m->find(id));
+    NetworkLinkInfo info;
+    VethPlan plan;
+    plan.domain_netns = netns_of(d->pid);
+    plan.vif = "vif" + std::to_string(id) + ".0";
+    plan.address = link.address;
+    if (link.backend == 0) {
+        auto const& o = m->options;
+        plan.backend_netns = o.uplink_netns.empty() ? netns_of(::getpid()) : o.uplink_netns;
+        plan.gateway = o.uplink_gateway;
+        info.dns = o.uplink_dns.empty()
+                       ? nameservers(sys::read_file("/etc/resolv.conf").value_or(""))
+                       : o.uplink_dns;
+        TRY_CTX(enable_forwarding(plan.backend_netns), "uplink forwarding");
+        TRY_CTX(load_nft(plan.backend_netns, kUplinkNat), "uplink NAT");
+    } else {
+        auto b = TRY_CTX(m->find(link.backend), "netvm of " + d->name);
+        plan.backend_netns = netns_of(b->pid);
+        plan.gateway = link.gateway;
+        TRY_CTX(enable_forwarding(plan.backend_netns), "forwarding in " + b->name);
+    }
+    if (plan.address.empty() || plan.gateway.empty())
+        return unexpected(Errc::Invalid, "network link of " + d->name + " needs addresses");
+    TRY_CTX(plug_veth(plan), "plugging " + d->name);
+    info.gateway = plan.gateway;
+    LOG_INFO(log, "network attached", {"domain", d->name}, {"vif", plan.vif},
+             {"address", plan.address}, {"gateway", plan.gateway});
+    return info;
+}
+
+Result<void> SandboxHypervisor::detach_network(DomId id) {
+    auto d = TRY(m->find(id));
+    TRY_CTX(unplug_veth(netns_of(d->pid)), "unplugging " + d->name);
+    LOG_INFO(log, "network detached", {"domain", d->name});
+    return ok();
+}
+
+Result<void> SandboxHypervisor::apply_network_rules(DomId netvm, std::string const& ruleset) {
+    auto d = TRY(m->find(netvm));
+    TRY_CTX(load_nft(netns_of(d->pid), ruleset), "firewall of " + d->name);
     return ok();
 }
 

@@ -74,6 +74,22 @@ struct DomainInfo {
     uint64_t memory_kib = 0; // current usage where the backend can tell, else the target
 };
 
+// A domain's network device, as Qubes plugs it: inside the domain it is `eth0` with
+// `address`/32, a route to `gateway` on the link and a default route through it; its other
+// end is `vif<id>.0` in the backend domain (the netvm) with `gateway`/32 and a /32 route to
+// `address`. Backend 0 is dom0's side: the host uplink of a netvm that has no netvm of its
+// own (sys-net), where the backend picks the gateway and the upstream resolvers.
+struct NetworkLink {
+    DomId backend = 0;
+    std::string address; // IPv4 dotted quad, chosen by dom0
+    std::string gateway; // the backend's address toward the domain ("" for backend 0)
+};
+
+struct NetworkLinkInfo {
+    std::string gateway;          // what the domain routes through
+    std::vector<std::string> dns; // backend 0: the uplink's upstream resolvers
+};
+
 struct HypervisorEvent {
     enum class Kind { Exited, Crashed, Destroyed };
     DomId id = 0;
@@ -99,6 +115,14 @@ public:
     virtual Result<DomainInfo> info(DomId id) = 0;
     virtual Result<std::vector<DomainInfo>> list() = 0;
     virtual Result<void> set_memory_target(DomId id, uint64_t mib) = 0;
+
+    // Networking (backends without it return Errc::Unsupported). attach_network replaces the
+    // domain's link if it has one; the backend domain must be running. detach_network
+    // removes it (no link: success). apply_network_rules loads a whole nftables ruleset
+    // (`nft -f` text) in a running netvm, atomically: on failure its old rules stay.
+    virtual Result<NetworkLinkInfo> attach_network(DomId id, NetworkLink const& link);
+    virtual Result<void> detach_network(DomId id);
+    virtual Result<void> apply_network_rules(DomId netvm, std::string const& ruleset);
 
     // Readable when events are pending; the owner's event loop watches it.
     virtual int event_fd() const = 0;

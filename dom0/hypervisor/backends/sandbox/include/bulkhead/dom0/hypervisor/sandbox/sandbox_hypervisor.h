@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace bulkhead::dom0 {
 
@@ -28,6 +29,14 @@ struct SandboxOptions {
     uint32_t uid_base = 100000;
     uint64_t pids_max = 1024;                     // per domain
     std::string cgroup_name = "bulkhead-sandbox"; // directory under each hierarchy's root
+    // The uplink (attach_network with backend 0): vif<id>.0 lands in this network namespace
+    // (empty: dom0's own, i.e. the host) with uplink_gateway/32; forwarding is enabled there
+    // and traffic from 10.137.0.0/16 leaving by another interface is masqueraded (table
+    // ip bulkhead_uplink). uplink_dns: the upstream resolvers the netvm's DNAT sends DNS to
+    // (empty: the non-loopback nameservers of the host's /etc/resolv.conf).
+    std::string uplink_netns;
+    std::string uplink_gateway = "10.136.0.1";
+    std::vector<std::string> uplink_dns;
 };
 
 // What the backend applied to a domain's cgroup, read back from the kernel (for tests/tools).
@@ -53,6 +62,10 @@ public:
     Result<DomainInfo> info(DomId id) override;
     Result<std::vector<DomainInfo>> list() override;
     Result<void> set_memory_target(DomId id, uint64_t mib) override;
+
+    Result<NetworkLinkInfo> attach_network(DomId id, NetworkLink const& link) override;
+    Result<void> detach_network(DomId id) override;
+    Result<void> apply_network_rules(DomId netvm, std::string const& ruleset) override;
 
     int event_fd() const override;
     Result<std::vector<HypervisorEvent>> take_events() override;
