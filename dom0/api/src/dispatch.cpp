@@ -4,6 +4,7 @@
 
 #include <bulkhead/base/text.h>
 
+#include <ctime>
 #include <set>
 
 namespace bulkhead::dom0 {
@@ -120,6 +121,8 @@ Result<admin::Ok> ApiServer::dispatch(admin::Request const& req, PeerCred) {
         if (needs_halted(p.name()))
             TRY(require_halted(p.domain(), "change " + p.name()));
         TRY(m_store.set_property(p.domain(), p.name(), p.value()));
+        if (p.name() == "netvm")
+            TRY(m_lifecycle.network_changed(p.domain()));
         return ok;
     }
     case R::kPropertyReset: {
@@ -128,6 +131,8 @@ Result<admin::Ok> ApiServer::dispatch(admin::Request const& req, PeerCred) {
         if (needs_halted(p.name()))
             TRY(require_halted(p.domain(), "change " + p.name()));
         TRY(m_store.reset_property(p.domain(), p.name()));
+        if (p.name() == "netvm")
+            TRY(m_lifecycle.network_changed(p.domain()));
         return ok;
     }
     case R::kPropertyList:
@@ -168,6 +173,18 @@ Result<admin::Ok> ApiServer::dispatch(admin::Request const& req, PeerCred) {
         for (auto const& pv : TRY(m_store.list_globals()))
             put(ok.add_properties(), pv);
         return ok;
+    case R::kFirewallGet:
+        for (auto const& r : TRY(m_store.firewall_rules(req.firewall_get().domain())))
+            ok.add_rules(r);
+        return ok;
+    case R::kFirewallSet: {
+        auto const& f = req.firewall_set();
+        std::vector<std::string> rules(f.rules().begin(), f.rules().end());
+        for (auto const& r : TRY(m_store.set_firewall_rules(f.domain(), rules, ::time(nullptr))))
+            ok.add_rules(r);
+        TRY(m_lifecycle.firewall_changed(f.domain()));
+        return ok;
+    }
     case R::kStart:
         TRY(m_store.get(req.start().name()));
         TRY(m_lifecycle.start(req.start().name()));

@@ -13,11 +13,11 @@ namespace bulkhead::dom0::cli {
 
 std::vector<Tool> const& tools() {
     static std::vector<Tool> const t = {
-        {"qvm-check", qvm_check},       {"qvm-clone", qvm_clone}, {"qvm-create", qvm_create},
-        {"qvm-features", qvm_features}, {"qvm-kill", qvm_kill},   {"qvm-ls", qvm_ls},
-        {"qvm-pause", qvm_pause},       {"qvm-prefs", qvm_prefs}, {"qvm-remove", qvm_remove},
-        {"qvm-shutdown", qvm_shutdown}, {"qvm-start", qvm_start}, {"qvm-tags", qvm_tags},
-        {"qvm-unpause", qvm_unpause},
+        {"qvm-check", qvm_check},       {"qvm-clone", qvm_clone},       {"qvm-create", qvm_create},
+        {"qvm-features", qvm_features}, {"qvm-kill", qvm_kill},         {"qvm-ls", qvm_ls},
+        {"qvm-pause", qvm_pause},       {"qvm-prefs", qvm_prefs},       {"qvm-remove", qvm_remove},
+        {"qvm-shutdown", qvm_shutdown}, {"qvm-start", qvm_start},       {"qvm-tags", qvm_tags},
+        {"qvm-unpause", qvm_unpause},   {"qvm-firewall", qvm_firewall},
     };
     return t;
 }

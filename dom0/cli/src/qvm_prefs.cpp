@@ -38,12 +38,25 @@ int qvm_prefs(int argc, char** argv) {
     auto session = Session::open(args, &status);
     if (!session)
         return status;
+    // As Qubes' qvm-prefs (argparse errors, exit 2): an unknown domain or property is a
+    // usage error; a refused value is a runtime error (exit 1).
     admin::Request req;
+    req.mutable_property_list()->set_domain(pos[0]);
+    auto listed = session->try_call(req);
+    if (!listed && listed.error().code() == Errc::NotFound)
+        return args.usage_error("no such domain: '" + safe(pos[0]) + "'");
+    if (!listed)
+        return args.fail(safe(listed.error().message()));
+    if (pos.size() >= 2) {
+        bool known = false;
+        for (auto const& p : listed->properties())
+            known |= p.name() == pos[1];
+        if (!known)
+            return args.usage_error("no such property: '" + safe(pos[1]) + "'");
+    }
+    req.Clear();
     if (pos.size() == 1) {
-        req.mutable_property_list()->set_domain(pos[0]);
-        auto ok = session->call(req);
-        if (!ok)
-            return 1;
+        auto ok = std::move(listed);
         size_t width = 0;
         for (auto const& p : ok->properties())
             width = std::max(width, p.name().size());

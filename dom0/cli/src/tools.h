@@ -10,6 +10,7 @@ int qvm_remove(int argc, char** argv);
 int qvm_prefs(int argc, char** argv);
 int qvm_tags(int argc, char** argv);
 int qvm_features(int argc, char** argv);
+int qvm_firewall(int argc, char** argv);
 int qvm_check(int argc, char** argv);
 int qvm_start(int argc, char** argv);
 int qvm_shutdown(int argc, char** argv);

@@ -24,7 +24,12 @@ CREATE TABLE layers (qid INTEGER NOT NULL REFERENCES domains(qid) ON DELETE CASC
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 INSERT INTO meta (key, value) VALUES ('generation', '0');
 )";
-constexpr char const* kSteps[] = {kV1, kV2};
+// v3: a domain's firewall rules (canonical text, one per line; no row = Qubes' default).
+constexpr char const* kV3 = R"(
+CREATE TABLE firewall (qid INTEGER PRIMARY KEY REFERENCES domains(qid) ON DELETE CASCADE,
+                       rules TEXT NOT NULL);
+)";
+constexpr char const* kSteps[] = {kV1, kV2, kV3};
 } // namespace
 
 Result<int> version(sql::Db& db) {

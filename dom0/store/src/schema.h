@@ -5,7 +5,7 @@
 
 namespace bulkhead::dom0::schema {
 
-inline constexpr int kCurrentVersion = 2;
+inline constexpr int kCurrentVersion = 3;
 
 // Brings the database to kCurrentVersion, one transaction per step.
 // A database newer than this code is refused (Errc::Unsupported).

@@ -4,6 +4,7 @@
 #include <bulkhead/base/sys/fd.h>
 #include <bulkhead/base/sys/proc.h>
 #include <bulkhead/base/text.h>
+#include <bulkhead/dom0/firewall/rule.h>
 
 #include <array>
 #include <cstdio>
@@ -300,6 +301,9 @@ Result<DomainRecord> Store::clone(std::string const& src, std::string const& dst
         TRY(s.db.run("INSERT INTO features (qid, key, value) SELECT ?, key, value FROM features "
                      "WHERE qid = ?",
                      {qid, rec.qid}));
+        TRY(s.db.run(
+            "INSERT INTO firewall (qid, rules) SELECT ?, rules FROM firewall WHERE qid = ?",
+            {qid, rec.qid}));
         return s.db.run("INSERT INTO layers (qid, position, layer) SELECT ?, position, layer FROM "
                         "layers WHERE qid = ?",
                         {qid, rec.qid});
@@ -445,6 +449,39 @@ Result<void> Store::set_global(std::string const& prop, std::string const& value
     return s.transaction([&]() -> Result<void> {
         return s.db.run("INSERT OR REPLACE INTO globals (name, value) VALUES (?, ?)", {prop, cv});
     });
+}
+
+Result<std::vector<std::string>> Store::firewall_rules(std::string const& name) {
+    std::lock_guard lock(m_mutex);
+    auto rec = TRY(m_impl->need(name));
+    auto v = TRY(m_impl->db.scalar_text("SELECT rules FROM firewall WHERE qid = ?", {rec.qid}));
+    if (!v)
+        return firewall::default_rules();
+    return v->empty() ? std::vector<std::string>{} : text::split(*v, '\n');
+}
+
+Result<std::vector<std::string>> Store::set_firewall_rules(std::string const& name,
+                                                           std::vector<std::string> const& rules,
+                                                           int64_t now) {
+    std::lock_guard lock(m_mutex);
+    auto& s = *m_impl;
+    auto rec = TRY(s.need(name));
+    if (rec.klass == Klass::AdminVM)
+        return unexpected(Errc::Invalid, "dom0 has no firewall");
+    if (rules.size() > 10000)
+        return unexpected(Errc::Limit, "at most 10000 firewall rules per domain");
+    std::vector<std::string> canon;
+    for (size_t i = 0; i < rules.size(); ++i) {
+        auto r = firewall::parse_rule(rules[i], now);
+        if (!r)
+            return Unexpected{std::move(r).error().prefix("rule " + std::to_string(i + 1))};
+        canon.push_back(firewall::format_rule(*r));
+    }
+    TRY(s.transaction([&]() -> Result<void> {
+        return s.db.run("INSERT OR REPLACE INTO firewall (qid, rules) VALUES (?, ?)",
+                        {rec.qid, text::join(canon, "\n")});
+    }));
+    return canon;
 }
 
 Result<std::vector<std::string>> Store::layers(std::string const& template_name) {

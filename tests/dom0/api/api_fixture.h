@@ -76,6 +76,16 @@ public:
         m_calls.push_back("before_remove " + name);
         return {};
     }
+    Result<void> network_changed(std::string const& name) override {
+        std::lock_guard lock(m_mutex);
+        m_calls.push_back("network_changed " + name);
+        return {};
+    }
+    Result<void> firewall_changed(std::string const& name) override {
+        std::lock_guard lock(m_mutex);
+        m_calls.push_back("firewall_changed " + name);
+        return {};
+    }
 
     void set_state(std::string const& name, std::string state) {
         std::lock_guard lock(m_mutex);

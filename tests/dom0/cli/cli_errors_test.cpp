@@ -88,11 +88,14 @@ TEST_CASE("qvm-prefs refusals: one error line, exit 1, nothing changed") {
     check_error(f.run("qvm-prefs", {"work", "netvm", "nosuch"}), "qvm-prefs", 1,
                 "domain 'nosuch' does not exist");
     CHECK(f.prop("work", "netvm") == "sys-net");
-    check_error(f.run("qvm-prefs", {"nosuch"}), "qvm-prefs", 1, "'nosuch' does not exist");
-    check_error(f.run("qvm-prefs", {"nosuch", "memory"}), "qvm-prefs", 1, "does not exist");
-    check_error(f.run("qvm-prefs", {"work", "nosuchprop"}), "qvm-prefs", 1,
-                "no such property: nosuchprop");
-    check_error(f.run("qvm-prefs", {"work", "nosuchprop", "1"}), "qvm-prefs", 1,
+    // Unknown domain or property: argparse errors in Qubes (exit 2).
+    check_error(f.run("qvm-prefs", {"nosuch"}), "qvm-prefs", 2, "no such domain: 'nosuch'");
+    check_error(f.run("qvm-prefs", {"nosuch", "memory"}), "qvm-prefs", 2, "no such domain");
+    check_error(f.run("qvm-prefs", {"work", "nosuchprop"}), "qvm-prefs", 2,
+                "no such property: 'nosuchprop'");
+    check_error(f.run("qvm-prefs", {"work", "nosuchprop", "1"}), "qvm-prefs", 2,
+                "no such property");
+    check_error(f.run("qvm-prefs", {"-D", "work", "nosuchprop"}), "qvm-prefs", 2,
                 "no such property");
     check_error(f.run("qvm-prefs", {"work", "memory", "lots"}), "qvm-prefs", 1,
                 "invalid value 'lots'");

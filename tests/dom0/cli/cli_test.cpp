@@ -265,3 +265,60 @@ TEST_CASE("bash completion: options, domain names, properties, tag commands") {
     CHECK(complete("qvm-create -l gr") == "green\ngray\n");
     CHECK(complete("qvm-shutdown --exclude f") == "fedora\n");
 }
+
+TEST_CASE("qvm-firewall: list, add, del, reset; netvm changes reach the Lifecycle") {
+    CliFixture f;
+    f.basic();
+    // Qubes' default: one accept rule.
+    auto r = f.run("qvm-firewall", {"work", "--raw"});
+    CHECK(r.status.code == 0);
+    CHECK(r.out == "action=accept\n");
+    r = f.run("qvm-firewall", {"work", "add", "action=drop", "proto=tcp", "dstports=25",
+                               "comment=no mail", "--before", "0"});
+    INFO(r.err);
+    CHECK(r.status.code == 0);
+    CHECK(f.life.calls().back() == "firewall_changed work");
+    r = f.run("qvm-firewall",
+              {"work", "add", "dstports=443", "proto=tcp", "action=accept", "dsthost=10.1.2.3/8"});
+    CHECK(r.status.code == 0);
+    r = f.run("qvm-firewall", {"work", "list", "--raw"});
+    CHECK(f.lines(r.out) ==
+          std::vector<std::string>{"action=drop proto=tcp dstports=25 comment=no mail",
+                                   "action=accept",
+                                   "action=accept dsthost=10.0.0.0/8 proto=tcp dstports=443"});
+    r = f.run("qvm-firewall", {"work"});
+    auto table = f.lines(r.out);
+    REQUIRE(table.size() == 4);
+    CHECK(table[0] == "NO  ACTION  HOST        PROTOCOL  PORT(S)  SPECIAL TARGET  ICMP TYPE  "
+                      "EXPIRE  COMMENT");
+    CHECK(table[1] == "0   drop    -           tcp       25       -               -          "
+                      "-       no mail");
+    CHECK(table[3].rfind("2   accept  10.0.0.0/8  tcp       443", 0) == 0);
+    // del by number and by rule; errors.
+    CHECK(f.run("qvm-firewall", {"work", "del", "--rule-no", "1"}).status.code == 0);
+    CHECK(f.run("qvm-firewall",
+                {"work", "del", "action=drop", "proto=tcp", "dstports=25", "comment=no mail"})
+              .status.code == 0);
+    r = f.run("qvm-firewall", {"work", "--raw"});
+    CHECK(r.out == "action=accept dsthost=10.0.0.0/8 proto=tcp dstports=443\n");
+    r = f.run("qvm-firewall", {"work", "del", "action=drop"});
+    CHECK(r.status.code == 1);
+    CHECK(r.err.find("rule not found") != std::string::npos);
+    r = f.run("qvm-firewall", {"work", "del", "--rule-no", "7"});
+    CHECK(r.status.code == 1);
+    r = f.run("qvm-firewall", {"work", "add", "action=accept", "dstports=80"});
+    CHECK(r.status.code == 2);
+    CHECK(r.err.find("dstports needs proto") != std::string::npos);
+    r = f.run("qvm-firewall", {"work", "frob"});
+    CHECK(r.status.code == 2);
+    r = f.run("qvm-firewall", {"nosuch", "list"});
+    CHECK(r.status.code == 1);
+    CHECK(f.run("qvm-firewall", {"work", "reset"}).status.code == 0);
+    CHECK(f.run("qvm-firewall", {"work", "--raw"}).out == "action=accept\n");
+    // A netvm change (set or reset) is passed on for a live re-plug.
+    f.life.clear_calls();
+    CHECK(f.run("qvm-prefs", {"work", "netvm", ""}).status.code == 0);
+    CHECK(f.run("qvm-prefs", {"-D", "work", "netvm"}).status.code == 0);
+    CHECK(f.life.calls() ==
+          std::vector<std::string>{"network_changed work", "network_changed work"});
+}

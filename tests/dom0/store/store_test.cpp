@@ -201,3 +201,30 @@ TEST_CASE("tags, features, globals") {
     REQUIRE(f.s->create({"disp1", Klass::DispVM, "red", {}}));
     CHECK(f.prop("disp1", "template") == "dvm");
 }
+
+TEST_CASE("firewall rules: default, validated canonical set, clone copies, refusals change "
+          "nothing") {
+    Fixture f;
+    f.basic();
+    CHECK(f.s->firewall_rules("work").value() == std::vector<std::string>{"action=accept"});
+    auto set = f.s->set_firewall_rules(
+        "work", {"proto=tcp action=drop dstports=25", "action=accept expire=+10"}, 1000);
+    REQUIRE(set);
+    std::vector<std::string> want = {"action=drop proto=tcp dstports=25",
+                                     "action=accept expire=1010"};
+    CHECK(*set == want);
+    CHECK(f.s->firewall_rules("work").value() == want);
+    REQUIRE(f.s->clone("work", "work2"));
+    CHECK(f.s->firewall_rules("work2").value() == want);
+    auto gen = f.s->generation();
+    auto bad = f.s->set_firewall_rules("work", {"action=accept", "action=maybe"}, 0);
+    REQUIRE(!bad);
+    CHECK(bad.error().message().find("rule 2") != std::string::npos);
+    CHECK(!f.s->set_firewall_rules("dom0", {"action=accept"}, 0));
+    CHECK(!f.s->firewall_rules("nosuch"));
+    CHECK(f.s->generation() == gen);
+    CHECK(f.s->firewall_rules("work").value() == want);
+    REQUIRE(f.s->set_firewall_rules("work", {}, 0)); // an empty list: drop everything
+    CHECK(f.s->firewall_rules("work").value().empty());
+    REQUIRE(f.s->remove("work2"));
+}

@@ -23,6 +23,10 @@ public:
     virtual Result<void> unpause(std::string const& name) = 0;
     virtual std::string power_state(std::string const& name) = 0;
     virtual Result<void> before_remove(std::string const& name) = 0; // wipes volumes
+    // After the store changed: a running domain's netvm (re-plug it live, starting the new
+    // netvm if needed) or its firewall rules (its netvm reloads them). Halted: nothing.
+    virtual Result<void> network_changed(std::string const& /*name*/) { return {}; }
+    virtual Result<void> firewall_changed(std::string const& /*name*/) { return {}; }
 };
 
 } // namespace bulkhead::dom0

@@ -36,7 +36,7 @@ struct PropertyValue {
 
 class Store {
 public:
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
     // Opens (creating when missing) root/store/domains.db; creates dom0 at first open.
     static Result<std::unique_ptr<Store>> open(std::string const& root);
     // The root used by the daemon and tools: $BULKHEAD_ROOT, else /var/lib/bulkhead.
@@ -71,6 +71,13 @@ public:
     Result<std::string> get_global(std::string const& prop);
     Result<std::vector<PropertyValue>> list_globals();
     Result<void> set_global(std::string const& prop, std::string const& value);
+
+    // A domain's firewall rules (dom0/firewall canonical text, first match wins; Qubes'
+    // default ["action=accept"] until set). set_firewall_rules validates every rule and
+    // stores the canonical form; `now` resolves expire=+N.
+    Result<std::vector<std::string>> firewall_rules(std::string const& name);
+    Result<std::vector<std::string>>
+    set_firewall_rules(std::string const& name, std::vector<std::string> const& rules, int64_t now);
 
     // A template's own layers, lowest first.
     Result<std::vector<std::string>> layers(std::string const& template_name);
