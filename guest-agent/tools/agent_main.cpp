@@ -7,16 +7,39 @@
 #include <bulkhead/agent/local_protocol.h>
 #include <bulkhead/agent/service.h>
 #include <bulkhead/base/log.h>
+#include <bulkhead/base/sys/fd.h>
 #include <bulkhead/base/sys/proc.h>
+#include <bulkhead/base/text.h>
 #include <bulkhead/rpc/xen/env_transport.h>
 
+#include <arpa/inet.h>
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <unistd.h>
 
 using namespace bulkhead;
 
 namespace {
+
+// dom0's DNS servers for this domain (the virtual pair its netvm answers, as Qubes' qubesdb
+// /qubes-primary-dns), written once at start; only as a domain's PID 1 (sandbox), never
+// when the agent runs on a host.
+void write_resolv_conf(Logger const& log) {
+    auto dns = sys::getenv("BULKHEAD_DNS");
+    if (!dns || ::getpid() != 1)
+        return;
+    std::string conf;
+    for (auto const& ns : text::split_ws(*dns)) {
+        in_addr a{};
+        if (::inet_pton(AF_INET, ns.c_str(), &a) == 1)
+            conf += "nameserver " + ns + "\n";
+    }
+    if (conf.empty())
+        return;
+    if (auto r = sys::write_file_atomic("/etc/resolv.conf", conf, 0644); !r)
+        LOG_WARN(log, "cannot write /etc/resolv.conf", {"error", r.error().message()});
+}
 
 int usage() {
     std::fprintf(
@@ -59,6 +82,7 @@ int main(int argc, char** argv) {
             *target = argv[++i];
         }
     }
+    write_resolv_conf(log);
     auto transport = rpc::transport_config_from_env();
     if (!transport) {
         LOG_ERROR(log, "bad environment", {"error", transport.error().message()});

@@ -25,6 +25,8 @@ Result<std::unique_ptr<Hypervisor>> make_backend(DaemonOptions const& o, Layout 
         SandboxOptions opts;
         opts.cgroup_name = "bulkhead-" + std::to_string(::getpid());
         opts.pids_max = 16384; // memory is the real limit; a call costs two processes
+        opts.uplink_netns = o.uplink_netns;
+        opts.uplink_dns = o.uplink_dns;
         (void)layout;
         if (userns != "auto" && userns != "on" && userns != "off")
             return unexpected(Errc::Invalid, "unknown --userns '" + userns + "' (auto, on, off)");
@@ -47,8 +49,7 @@ Result<std::unique_ptr<Hypervisor>> make_backend(DaemonOptions const& o, Layout 
         // Xen domains outlive a daemon that died: a new one starts from a clean slate, as
         // the sandbox's crash recovery does (the store keeps them Halted).
         for (auto const& name : TRY(hv->destroy_leftovers()))
-            LOG_WARN(log, "destroyed a domain a previous bulkheadd left running",
-                     {"domain", name});
+            LOG_WARN(log, "destroyed a domain a previous bulkheadd left running", {"domain", name});
         return std::unique_ptr<Hypervisor>(std::move(hv));
     }
     return unexpected(Errc::Invalid, "unknown backend '" + backend + "' (auto, sandbox, xen)");
@@ -173,6 +174,12 @@ std::string Daemon::power_state(std::string const& name) {
 }
 Result<void> Daemon::before_remove(std::string const& name) {
     return m_manager->wipe(name);
+}
+Result<void> Daemon::network_changed(std::string const& name) {
+    return m_manager->network_changed(name);
+}
+Result<void> Daemon::firewall_changed(std::string const& name) {
+    return m_manager->firewall_changed(name);
 }
 
 // --- BrokerHost --------------------------------------------------------------------------

@@ -36,6 +36,8 @@ struct DaemonOptions {
     size_t max_api_clients = 1100;
     std::string ask_agent = "auto";               // auto | none | dialog | script:PATH
     std::chrono::milliseconds ask_timeout{60000}; // no answer by then = deny
+    std::string uplink_netns;            // sandbox: where sys-net's uplink goes ("" = host)
+    std::vector<std::string> uplink_dns; // sandbox: upstream resolvers ("" = resolv.conf)
 };
 
 // The answerer for --ask-agent (auto: dialog when a display is set, else none); none = a
@@ -57,6 +59,8 @@ public:
     Result<StartConfig> start_config(std::string const& name) override;
     Result<void> commit_template_layer(std::string const& name, std::string const& dir) override;
     Result<void> forget_disposable(std::string const& name) override;
+    Result<NetConfig> net_config(std::string const& name) override;
+    Result<std::vector<std::string>> firewall_rules(std::string const& name) override;
 
     // Lifecycle
     Result<void> start(std::string const& name) override;
@@ -67,6 +71,8 @@ public:
     Result<void> unpause(std::string const& name) override;
     std::string power_state(std::string const& name) override;
     Result<void> before_remove(std::string const& name) override;
+    Result<void> network_changed(std::string const& name) override;
+    Result<void> firewall_changed(std::string const& name) override;
 
     // BrokerHost
     policy::Decision decide(std::string const& source, std::string const& target,

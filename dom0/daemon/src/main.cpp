@@ -18,6 +18,7 @@ constexpr char const* kUsage =
     "usage: bulkheadd [--backend auto|sandbox|xen] [--root DIR] [--policy-dir DIR]...\n"
     "                 [--agent-dir DIR] [--userns auto|on|off] [--xen-kernels-dir DIR]\n"
     "                 [--ask-agent none|dialog|script:PATH] [--ask-timeout SECONDS]\n"
+    "                 [--uplink-netns PATH] [--uplink-dns ADDR]...\n"
     "\n"
     "The Bulkhead dom0 daemon: domain store, domains, qrexec broker, admin API.\n"
     "  --backend     hypervisor backend (default auto: xen when this is dom0 on Xen)\n"
@@ -35,7 +36,11 @@ constexpr char const* kUsage =
     "                question as JSON on stdin; it prints the chosen target, or nothing\n"
     "                to deny), none (every ask is denied). Default: dialog when DISPLAY\n"
     "                or WAYLAND_DISPLAY is set, else none\n"
-    "  --ask-timeout no answer within this many seconds is deny (default 60)\n";
+    "  --ask-timeout no answer within this many seconds is deny (default 60)\n"
+    "  --uplink-netns  sandbox: network namespace (path) that receives the uplink of a\n"
+    "                netvm without a netvm (sys-net); default: this host's\n"
+    "  --uplink-dns  sandbox: upstream DNS resolver for that uplink; repeatable\n"
+    "                (default: the non-loopback nameservers of /etc/resolv.conf)\n";
 
 } // namespace
 
@@ -66,6 +71,10 @@ int main(int argc, char** argv) {
             opts.xen_kernels_dir = value();
         } else if (a == "--userns") {
             opts.userns = value();
+        } else if (a == "--uplink-netns") {
+            opts.uplink_netns = value();
+        } else if (a == "--uplink-dns") {
+            opts.uplink_dns.push_back(value());
         } else if (a == "--ask-agent") {
             opts.ask_agent = value();
         } else if (a == "--ask-timeout") {

@@ -5,6 +5,7 @@
 #include <bulkhead/base/log.h>
 #include <bulkhead/base/sys/fd.h>
 #include <bulkhead/base/text.h>
+#include <bulkhead/dom0/firewall/ruleset.h>
 
 #include <random>
 #include <sys/stat.h>
@@ -61,6 +62,21 @@ Result<StartConfig> Daemon::start_config(std::string const& name) {
     auto vm = prop(*m_store, name, "virt_mode", "pvh");
     cfg.virt_mode = vm == "pv" ? VirtMode::Pv : vm == "hvm" ? VirtMode::Hvm : VirtMode::Pvh;
     return cfg;
+}
+
+Result<NetConfig> Daemon::net_config(std::string const& name) {
+    auto rec = TRY(m_store->get(name));
+    NetConfig net;
+    if (rec.klass == Klass::AdminVM)
+        return net;
+    net.netvm = TRY(m_store->get_property(name, "netvm")).value;
+    net.provides_network = TRY(m_store->get_property(name, "provides_network")).value == "True";
+    net.address = firewall::address_for_qid(rec.qid);
+    return net;
+}
+
+Result<std::vector<std::string>> Daemon::firewall_rules(std::string const& name) {
+    return m_store->firewall_rules(name);
 }
 
 Result<void> Daemon::commit_template_layer(std::string const& name, std::string const& dir) {

@@ -68,6 +68,8 @@ Result<DomainSpec> DomainManager::make_spec(StartConfig const& cfg) {
     spec.virt_mode = cfg.virt_mode;
     spec.init_argv = {std::string(kGuestToolsDir) + "/bulkhead-agent"};
     spec.init_env = {std::string("VCHAN_SOCKET_DIR=") + kGuestVchanDir,
+                     // The virtual DNS pair its netvm answers (the agent writes resolv.conf).
+                     "BULKHEAD_DNS=10.139.1.1 10.139.1.2",
                      "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin:" +
                          std::string(kGuestToolsDir),
                      "BULKHEAD_DOMAIN=" + cfg.name};
@@ -105,6 +107,10 @@ Result<DomId> DomainManager::start(std::string const& name) {
     auto created = [&]() -> Result<DomId> {
         if (!cfg)
             return std::move(cfg).error();
+        // As Qubes: the netvm chain starts first (store validation keeps it loop-free).
+        auto net = TRY(m_config.net_config(name));
+        if (!net.netvm.empty())
+            TRY_CTX(start(net.netvm), "starting netvm " + net.netvm);
         auto spec = TRY(make_spec(*cfg));
         return TRY_CTX(m_hv.create(spec), "starting " + name);
     }();
@@ -125,8 +131,11 @@ Result<DomId> DomainManager::start(std::string const& name) {
     m_by_id[id] = name;
     lock.unlock();
 
+    // The network is in place before the domain counts as running (and before its agent
+    // answers, so what qvm-run starts finds it).
+    auto plugged = plug(name, id);
     auto deadline = std::chrono::steady_clock::now() + cfg->qrexec_timeout;
-    auto ready = m_hub.attach(name, id, deadline);
+    auto ready = plugged ? m_hub.attach(name, id, deadline) : Result<void>(plugged.error());
 
     lock.lock();
     auto it = m_live.find(name);
@@ -142,6 +151,8 @@ Result<DomId> DomainManager::start(std::string const& name) {
         m_changed.wait_for(lock, std::chrono::seconds(10),
                            [&] { return !m_live.count(name) || m_live.at(name).id != id; });
         auto const& e = ready.error();
+        if (!plugged)
+            return unexpected(e.code(), "domain " + name + ": network: " + e.message());
         return unexpected(e.code(), "domain " + name + ": qrexec agent did not connect (" +
                                         e.message() + ")");
     }

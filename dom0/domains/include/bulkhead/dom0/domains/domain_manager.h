@@ -52,6 +52,12 @@ public:
     // Stops everything (daemon exit): shutdown, then kill what is left after timeout.
     void shutdown_all(std::chrono::seconds timeout);
 
+    // Networking (network.cpp). A running domain's netvm changed: unplug it, refresh the
+    // old netvm's rules, plug it into the new one (started first if halted). Halted: nothing.
+    Result<void> network_changed(std::string const& name);
+    // A domain's firewall rules changed: its netvm's ruleset is generated and loaded again.
+    Result<void> firewall_changed(std::string const& name);
+
     // Event loop: drain the hypervisor's events (watch hv.event_fd()).
     void on_hypervisor_events();
     // The agent's control connection of a running domain died: kill it (fail closed).
@@ -60,10 +66,18 @@ public:
 private:
     enum class State { Transient, Running, Paused, Halting };
     static constexpr DomId kNoDomId = ~DomId{0}; // reserved: create() not returned yet
+    struct NetState {
+        std::string netvm;   // the netvm it is plugged into ("" = none / the uplink)
+        std::string address; // its own address
+        bool plugged = false;
+        bool uplink = false;          // plugged into dom0's side (a sys-net)
+        std::vector<std::string> dns; // uplink: the upstream resolvers its DNAT uses
+    };
     struct Live {
         DomId id = 0;
         State state = State::Transient;
         StartConfig config;
+        NetState net;
     };
 
     Result<DomainSpec> make_spec(StartConfig const& cfg);
@@ -71,12 +85,17 @@ private:
                         std::unique_lock<std::mutex>& lock);
     Result<void> commit_template(StartConfig const& cfg);
     std::string upper_dir(std::string const& name) const;
+    // network.cpp: plug a created domain (its netvm already running), then, if it provides
+    // network, load its ruleset and plug its running clients again (a netvm restart).
+    Result<void> plug(std::string const& name, DomId id);
+    Result<void> refresh_rules(std::string const& netvm);
 
     Hypervisor& m_hv;
     ConfigSource& m_config;
     AgentHub& m_hub;
     Layout m_layout;
     std::string m_agent_dir;
+    std::recursive_mutex m_net_mutex; // one network change at a time; taken before m_mutex
     mutable std::mutex m_mutex;
     std::condition_variable m_changed;
     std::map<std::string, Live> m_live;

@@ -32,9 +32,22 @@ struct StartConfig {
     std::string default_user = "user";
 };
 
+// A domain's network settings (read again at every plug: `netvm` may change while it runs).
+struct NetConfig {
+    std::string netvm;             // "" = no network device at all
+    std::string address;           // its own IPv4 address (10.137.x.y, from its qid)
+    bool provides_network = false; // may be a netvm; with no netvm of its own: the uplink
+};
+
 class ConfigSource {
 public:
     virtual ~ConfigSource() = default;
+    // Defaults (no network, Qubes' default rule list) for sources that know nothing of it.
+    virtual Result<NetConfig> net_config(std::string const& /*name*/) { return NetConfig{}; }
+    // The domain's firewall rules in canonical text (dom0/firewall), first match wins.
+    virtual Result<std::vector<std::string>> firewall_rules(std::string const& /*name*/) {
+        return std::vector<std::string>{"action=accept"};
+    }
     virtual Result<StartConfig> start_config(std::string const& name) = 0;
     // A TemplateVM halted cleanly: its root changes (a directory dom0 made) become its new
     // top layer.
