@@ -3,7 +3,8 @@
 // is consistent, nothing half-created lingers, every acknowledged write and copy is still
 // there, and the domains the dead daemon ran are cleanly reported (killed, Halted, logged)
 // instead of left running unmanaged beside a second copy of themselves. Also: a domain's
-// agent killed in the middle of a call from another domain gives the caller a clean error.
+// agent killed in the middle of a call from another domain gives the caller a clean error;
+// the receiving disk filling up during a copy gives the sender a clean error and no file.
 #include "system.h"
 
 #include <bulkhead/base/sys/fd.h>
@@ -14,6 +15,7 @@
 #include <atomic>
 #include <csignal>
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <thread>
 
 using bulkhead::testing::System;
@@ -297,4 +299,52 @@ TEST_CASE("an agent killed mid-call from another domain: the caller gets a clean
     CHECK(secs < 5);
     WARN("the caller in a got its error " << secs << " s after b's agent was killed");
     CHECK(s.ok({"qvm-run", "-p", "crash-a", "echo still"}) == "still\n");
+}
+
+// The receiving domain's disk fills up in the middle of a copy: the sender gets a clean error
+// naming it, the target has no file under the real name and no leftover temporary (the space
+// is given back), and the next copy that fits works.
+TEST_CASE("the disk filling up during a copy: a clean error, no partial file, space given back",
+          "[fault]") {
+    System s(kPolicy);
+    s.make_template();
+    s.ok({"qvm-create", "-t", "tmpl", "-l", "blue", "full-a"});
+    s.ok({"qvm-start", "full-a"});
+    auto src = s.root() + "/src";
+    REQUIRE(sys::mkdir_p(src));
+    REQUIRE(sys::write_file_atomic(src + "/small", std::string(4096, 's')));
+    // The first copy makes QubesIncoming/dom0, owned by the domain's user.
+    s.ok({"qvm-copy-to-vm", "--without-progress", "full-a", src + "/small"});
+    auto incoming = s.root() + "/appvms/full-a/home/user/QubesIncoming/dom0";
+    auto owner = sys::stat(incoming);
+    REQUIRE(owner);
+    s.ok({"qvm-shutdown", "--wait", "full-a"});
+
+    // A 2 MiB file system in its place (the domain's /home is a recursive bind: it sees it).
+    auto opts = "size=2m,mode=0700,uid=" + std::to_string(owner->st_uid) +
+                ",gid=" + std::to_string(owner->st_gid);
+    REQUIRE(::mount("bulkhead-full", incoming.c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
+                    opts.c_str()) == 0);
+    struct Unmount {
+        std::string path;
+        ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+    } unmount{incoming};
+    s.ok({"qvm-start", "full-a"});
+    {
+        auto big = sys::open(src + "/big", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        REQUIRE(big);
+        REQUIRE(sys::write_all(big->get(), std::string(8 << 20, 'b')));
+    }
+    auto r = s.tool({"qvm-copy-to-vm", "--without-progress", "full-a", src + "/big"});
+    INFO("qvm-copy-to-vm exit " << r.code << "\nstderr: " << r.err << "\ndaemon log:\n"
+                                << s.daemon_log());
+    CHECK(r.code != 0);
+    CHECK(r.code != -1);
+    CHECK(r.err.find("No space left on device") != std::string::npos);
+    CHECK(sys::list_dir(incoming).value_or(std::vector<std::string>{"?"}).empty());
+
+    REQUIRE(sys::write_file_atomic(src + "/fits", std::string(100 << 10, 'f')));
+    s.ok({"qvm-copy-to-vm", "--without-progress", "full-a", src + "/fits"});
+    CHECK(sys::read_file(incoming + "/fits").value_or("") == std::string(100 << 10, 'f'));
+    s.ok({"qvm-shutdown", "--wait", "full-a"});
 }
