@@ -3,13 +3,28 @@
 #include <bulkhead/base/sys/proc.h>
 #include <bulkhead/base/text.h>
 
+#include <unistd.h>
+
 namespace bulkhead::dom0::sandbox {
 
 namespace {
 
+// The tools by absolute path: bulkheadd's PATH may lack the sbin directories.
+std::string tool(char const* name) {
+    std::string path = sys::getenv_or("PATH", "");
+    for (auto const& dir : text::split(path + ":/usr/sbin:/sbin:/usr/bin:/bin", ':')) {
+        if (dir.empty() || dir[0] != '/')
+            continue;
+        auto full = dir + "/" + name;
+        if (::access(full.c_str(), X_OK) == 0)
+            return full;
+    }
+    return name; // spawn reports it missing
+}
+
 Result<void> run_in(std::string const& netns, std::vector<std::string> argv,
                     std::string const& input, std::string const& what) {
-    std::vector<std::string> full = {"nsenter", "--net=" + netns, "--"};
+    std::vector<std::string> full = {tool("nsenter"), "--net=" + netns, "--"};
     full.insert(full.end(), argv.begin(), argv.end());
     auto r = TRY_CTX(sys::run(full, input), what);
     if (r.status.code != 0)
@@ -21,21 +36,22 @@ Result<void> run_in(std::string const& netns, std::vector<std::string> argv,
 } // namespace
 
 Result<void> ip_batch(std::string const& netns, std::string const& commands) {
-    return run_in(netns, {"ip", "-batch", "-"}, commands, "ip in " + netns);
+    return run_in(netns, {tool("ip"), "-batch", "-"}, commands, "ip in " + netns);
 }
 
 Result<void> load_nft(std::string const& netns, std::string const& script) {
-    return run_in(netns, {"nft", "-f", "-"}, script, "nft in " + netns);
+    return run_in(netns, {tool("nft"), "-f", "-"}, script, "nft in " + netns);
 }
 
 Result<void> enable_forwarding(std::string const& netns) {
-    return run_in(netns, {"sysctl", "-q", "-w", "net.ipv4.ip_forward=1"}, "", "sysctl in " + netns);
+    return run_in(netns, {tool("sysctl"), "-q", "-w", "net.ipv4.ip_forward=1"}, "",
+                  "sysctl in " + netns);
 }
 
 Result<void> unplug_veth(std::string const& domain_netns) {
     // `ip link del` of a missing device fails: list first (one process either way).
-    auto r = TRY(sys::run(
-        {"nsenter", "--net=" + domain_netns, "--", "ip", "-o", "link", "show", "dev", "eth0"}));
+    auto r = TRY(sys::run({tool("nsenter"), "--net=" + domain_netns, "--", tool("ip"), "-o", "link",
+                           "show", "dev", "eth0"}));
     if (r.status.code != 0)
         return ok(); // no eth0
     return ip_batch(domain_netns, "link del dev eth0\n");
@@ -44,8 +60,8 @@ Result<void> unplug_veth(std::string const& domain_netns) {
 Result<void> plug_veth(VethPlan const& p) {
     TRY(unplug_veth(p.domain_netns));
     // Both ends are made directly in their namespaces (one netlink request).
-    auto made = TRY(sys::run({"ip", "link", "add", p.vif, "netns", p.backend_netns, "type", "veth",
-                              "peer", "name", "eth0", "netns", p.domain_netns}));
+    auto made = TRY(sys::run({tool("ip"), "link", "add", p.vif, "netns", p.backend_netns, "type",
+                              "veth", "peer", "name", "eth0", "netns", p.domain_netns}));
     if (made.status.code != 0)
         return unexpected(Errc::System,
                           "creating veth " + p.vif + ": " + text::escape(text::trim(made.err)));
