@@ -11,6 +11,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <ctime>
+#include <thread>
+
 using namespace bulkhead;
 using namespace bulkhead::dom0;
 using bulkhead::testing::NetTestHost;
@@ -153,6 +157,26 @@ TEST_CASE("sandbox network: none, a chain, rules, DNS, spoofing, re-plug, netvm 
     n.rules(fw2, fw_plan);
     CHECK(tcp_get(n.netns(app), kHost, 8080) == "port 8080\n");
     CHECK(tcp_get(n.netns(app), kHost, 8082) == "");
+
+    // ICMP falls under the default drop until a rule allows echo requests.
+    auto ping = "busybox ping -c 1 -W 1 " + std::string(kHost) + " >/dev/null 2>&1 && echo ok";
+    CHECK(n.in(app, ping) == "");
+    fw_plan.clients[0].rules.push_back(
+        firewall::parse_rule("action=accept proto=icmp icmptype=8", 0).value());
+    n.rules(fw2, fw_plan);
+    CHECK(n.in(app, ping) == "ok\n");
+    // An expiring rule stops applying on time, with no reload (meta time in the kernel).
+    auto now = static_cast<int64_t>(::time(nullptr));
+    auto saved = fw_plan.clients[0].rules;
+    fw_plan.clients[0].rules.insert(
+        fw_plan.clients[0].rules.begin(),
+        firewall::parse_rule("action=accept proto=tcp dstports=8082 expire=+2", now).value());
+    fw_plan.now = now;
+    n.rules(fw2, fw_plan);
+    CHECK(tcp_get(n.netns(app), kHost, 8082) == "port 8082\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(3100));
+    CHECK(tcp_get(n.netns(app), kHost, 8082, "", 700) == "");
+    fw_plan.clients[0].rules = saved;
 
     // A broken ruleset is refused and the old one stays.
     auto bad = n.hv->apply_network_rules(fw2, "table inet bulkhead {\n\tchain x { frob }\n}\n");
