@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <ctime>
 #include <netdb.h>
+#include <utility>
 
 namespace bulkhead::dom0 {
 namespace {
@@ -62,6 +63,7 @@ Result<void> DomainManager::plug(std::string const& name, DomId id) {
         TRY_CTX(m_hv.attach_network(id, {backend, cfg.address, gateway}),
                 "plugging " + name + " into " + cfg.netvm);
         st.netvm = cfg.netvm;
+        st.backend = backend;
         st.plugged = true;
     } else if (cfg.provides_network) {
         auto info = TRY_CTX(m_hv.attach_network(id, {0, cfg.address, ""}),
@@ -73,13 +75,19 @@ Result<void> DomainManager::plug(std::string const& name, DomId id) {
             LOG_WARN(log, "no upstream DNS resolver for the uplink; DNS of its clients fails",
                      {"domain", name});
     }
+    NetState prev;
     {
         std::lock_guard lock(m_mutex);
         auto it = m_live.find(name);
         if (it == m_live.end() || it->second.id != id)
             return unexpected(Errc::Closed, "domain " + name + " exited while plugging");
-        it->second.net = st;
+        prev = std::exchange(it->second.net, st);
     }
+    // Moved from another netvm (attach replaced the link): that one forgets it.
+    if (prev.plugged && !prev.netvm.empty() && prev.netvm != st.netvm)
+        if (auto r = refresh_rules(prev.netvm); !r)
+            LOG_WARN(log, "old netvm's rules", {"netvm", prev.netvm},
+                     {"error", r.error().message()});
     if (st.plugged)
         LOG_INFO(log, "plugged", {"domain", name},
                  {"netvm", st.uplink ? std::string("(uplink)") : st.netvm},
@@ -90,11 +98,13 @@ Result<void> DomainManager::plug(std::string const& name, DomId id) {
         return {};
     TRY(refresh_rules(name));
     // A netvm that (re)starts takes its running clients back, with their rules.
+    // Clients still plugged into this very instance (its own netvm changed) keep their link.
     std::vector<std::pair<std::string, DomId>> others;
     {
         std::lock_guard lock(m_mutex);
         for (auto const& [n, live] : m_live)
-            if (n != name && live.id != kNoDomId && live.state != State::Halting)
+            if (n != name && live.id != kNoDomId && live.state != State::Halting &&
+                !(live.net.plugged && live.net.netvm == name && live.net.backend == id))
                 others.emplace_back(n, live.id);
     }
     for (auto const& [n, other_id] : others) {
@@ -176,6 +186,12 @@ Result<void> DomainManager::network_changed(std::string const& name) {
             return {}; // halted: the next start plugs it as configured
         id = it->second.id;
         old = it->second.net;
+        // Starting the new netvm may already have plugged it there (a netvm that starts
+        // takes its clients): nothing left to do.
+        auto nv = m_live.find(cfg.netvm);
+        if (!cfg.netvm.empty() && old.plugged && old.netvm == cfg.netvm && nv != m_live.end() &&
+            nv->second.id == old.backend)
+            return {};
     }
     if (old.plugged) {
         TRY_CTX(m_hv.detach_network(id), "unplugging " + name);

@@ -207,6 +207,16 @@ TEST_CASE("network: a restarted netvm takes its running clients back with their 
     auto fw = fx.hv.rules_of("sys-firewall");
     CHECK(has(fw, "iifname \"vif3.0\" ip saddr 10.137.0.4 accept"));
     CHECK(has(fw, "tcp dport 25 drop"));
+    // sys-firewall moves to another uplink netvm live: its own client keeps its link.
+    fx.config.net["sys-net2"] = {"", "10.137.0.9", true};
+    fx.config.set_netvm("sys-firewall", "sys-net2");
+    REQUIRE(fx.dm.network_changed("sys-firewall"));
+    CHECK(fx.hv.take_log() ==
+          std::vector<std::string>{"create sys-net2", "attach sys-net2->dom0 10.137.0.9 gw ",
+                                   "attach sys-firewall->sys-net2 10.137.0.3 gw 10.137.0.9"});
+    CHECK(has(fx.hv.rules_of("sys-firewall"), "tcp dport 25 drop"));
+    CHECK(has(fx.hv.rules_of("sys-net2"), "iifname \"vif4.0\" ip saddr 10.137.0.3 accept"));
+    CHECK(!has(fx.hv.rules_of("sys-net"), "vif4.0")); // the old netvm forgot it
     // A halted domain's netvm change waits for its next start.
     REQUIRE(fx.dm.kill("work"));
     fx.hv.take_log();

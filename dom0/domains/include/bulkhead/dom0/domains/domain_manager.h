@@ -68,6 +68,7 @@ private:
     static constexpr DomId kNoDomId = ~DomId{0}; // reserved: create() not returned yet
     struct NetState {
         std::string netvm;   // the netvm it is plugged into ("" = none / the uplink)
+        DomId backend = 0;   // that netvm's id when plugged (a restarted netvm has another)
         std::string address; // its own address
         bool plugged = false;
         bool uplink = false;          // plugged into dom0's side (a sys-net)
