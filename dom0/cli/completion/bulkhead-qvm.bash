@@ -19,7 +19,7 @@ _bulkhead_qvm() {
         case "${COMP_WORDS[i]}" in
         --admin-socket) _bulkhead_qvm_socket="${COMP_WORDS[i+1]}"; ((i++)) ;;
         --admin-socket=*) _bulkhead_qvm_socket="${COMP_WORDS[i]#*=}" ;;
-        --exclude|--sort|--fields|-O|--format|-o|--class|--label|-l|--tags|--template|-t|--property|--prop|-P|--timeout|-C) ((i++)) ;;
+        --exclude|--sort|--fields|-O|--format|-o|--class|--label|-l|--tags|--template|-t|--property|--prop|-P|--timeout|-C|--before|--rule-no) ((i++)) ;;
         -*) ;;
         *) pos+=("${COMP_WORDS[i]}") ;;
         esac
@@ -34,13 +34,14 @@ _bulkhead_qvm() {
     qvm-start) opts="--all --exclude --skip-if-running" ;;
     qvm-shutdown) opts="--all --exclude --wait --timeout --force" ;;
     qvm-kill|qvm-pause|qvm-unpause) opts="--all --exclude" ;;
+    qvm-firewall) opts="--raw --reload -r --before --rule-no" ;;
     esac
     opts="$opts --help -h --verbose -v --quiet -q"
     case "$prev" in
     --label|-l) COMPREPLY=($(compgen -W "$labels" -- "$cur")); return ;;
     --class|-C) COMPREPLY=($(compgen -W "$classes" -- "$cur")); return ;;
     --template|-t|--exclude) COMPREPLY=($(compgen -W "$(_bulkhead_qvm_domains)" -- "$cur")); return ;;
-    --sort|--fields|-O|--format|-o|--tags|--property|--prop|-P|--timeout|--admin-socket) return ;;
+    --sort|--fields|-O|--format|-o|--tags|--property|--prop|-P|--timeout|--admin-socket|--before|--rule-no) return ;;
     esac
     if [[ "$cur" == -* ]]; then
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
@@ -77,10 +78,18 @@ _bulkhead_qvm() {
         elif ((n == 1)); then
             words="$(qvm-features ${_bulkhead_qvm_socket:+--admin-socket "$_bulkhead_qvm_socket"} "${pos[0]}" 2>/dev/null | cut -d' ' -f1)"
         fi ;;
+    qvm-firewall)
+        if ((n == 0)); then
+            words="$(_bulkhead_qvm_domains)"
+        elif ((n == 1)); then
+            words="list add del reset"
+        elif [[ "${pos[1]}" == add || "${pos[1]}" == del ]]; then
+            words="action=accept action=drop dsthost= proto=tcp proto=udp proto=icmp dstports= icmptype= specialtarget=dns expire= comment="
+        fi ;;
     *) words="$(_bulkhead_qvm_domains)" ;;
     esac
     COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }
 
-complete -F _bulkhead_qvm qvm-check qvm-clone qvm-create qvm-features qvm-kill qvm-ls \
+complete -F _bulkhead_qvm qvm-check qvm-clone qvm-create qvm-features qvm-firewall qvm-kill qvm-ls \
     qvm-pause qvm-prefs qvm-remove qvm-shutdown qvm-start qvm-tags qvm-unpause

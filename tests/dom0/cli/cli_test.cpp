@@ -264,6 +264,9 @@ TEST_CASE("bash completion: options, domain names, properties, tag commands") {
     CHECK(complete("qvm-tags work a") == "add\n");
     CHECK(complete("qvm-create -l gr") == "green\ngray\n");
     CHECK(complete("qvm-shutdown --exclude f") == "fedora\n");
+    CHECK(complete("qvm-firewall work r") == "reset\n");
+    CHECK(complete("qvm-firewall work add proto=t") == "proto=tcp\n");
+    CHECK(complete("qvm-firewall --ra") == "--raw\n");
 }
 
 TEST_CASE("qvm-firewall: list, add, del, reset; netvm changes reach the Lifecycle") {
