@@ -51,6 +51,20 @@ Result<void> ApiServer::require_halted(std::string const& name, std::string_view
     return {};
 }
 
+// A running domain follows its new netvm at once; if it cannot (the netvm does not start,
+// the plug fails), the old value comes back and the domain goes back to its old netvm, so
+// the refusal changes nothing (as Qubes refuses the change).
+Result<void> ApiServer::replug_or_revert(std::string const& domain, PropertyValue const& before) {
+    auto r = m_lifecycle.network_changed(domain);
+    if (r)
+        return r;
+    auto back = before.is_default ? m_store.reset_property(domain, "netvm")
+                                  : m_store.set_property(domain, "netvm", before.value);
+    if (back)
+        (void)m_lifecycle.network_changed(domain);
+    return r;
+}
+
 Result<admin::Ok> ApiServer::dispatch(admin::Request const& req, PeerCred) {
     admin::Ok ok;
     using R = admin::Request;
@@ -117,22 +131,22 @@ Result<admin::Ok> ApiServer::dispatch(admin::Request const& req, PeerCred) {
         return ok;
     case R::kPropertySet: {
         auto const& p = req.property_set();
-        TRY(m_store.get_property(p.domain(), p.name()));
+        auto before = TRY(m_store.get_property(p.domain(), p.name()));
         if (needs_halted(p.name()))
             TRY(require_halted(p.domain(), "change " + p.name()));
         TRY(m_store.set_property(p.domain(), p.name(), p.value()));
         if (p.name() == "netvm")
-            TRY(m_lifecycle.network_changed(p.domain()));
+            TRY(replug_or_revert(p.domain(), before));
         return ok;
     }
     case R::kPropertyReset: {
         auto const& p = req.property_reset();
-        TRY(m_store.get_property(p.domain(), p.name()));
+        auto before = TRY(m_store.get_property(p.domain(), p.name()));
         if (needs_halted(p.name()))
             TRY(require_halted(p.domain(), "change " + p.name()));
         TRY(m_store.reset_property(p.domain(), p.name()));
         if (p.name() == "netvm")
-            TRY(m_lifecycle.network_changed(p.domain()));
+            TRY(replug_or_revert(p.domain(), before));
         return ok;
     }
     case R::kPropertyList:

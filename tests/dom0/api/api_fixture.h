@@ -79,8 +79,13 @@ public:
     Result<void> network_changed(std::string const& name) override {
         std::lock_guard lock(m_mutex);
         m_calls.push_back("network_changed " + name);
+        if (fail_network_once) {
+            fail_network_once = false;
+            return unexpected(Errc::Busy, "netvm would not start");
+        }
         return {};
     }
+    bool fail_network_once = false; // the next network_changed fails
     Result<void> firewall_changed(std::string const& name) override {
         std::lock_guard lock(m_mutex);
         m_calls.push_back("firewall_changed " + name);

@@ -324,4 +324,14 @@ TEST_CASE("qvm-firewall: list, add, del, reset; netvm changes reach the Lifecycl
     CHECK(f.run("qvm-prefs", {"-D", "work", "netvm"}).status.code == 0);
     CHECK(f.life.calls() ==
           std::vector<std::string>{"network_changed work", "network_changed work"});
+    // A re-plug that fails: the error, and the old value back (and re-plugged).
+    REQUIRE(f.prop("work", "netvm") == "");
+    f.life.fail_network_once = true;
+    f.life.clear_calls();
+    r = f.run("qvm-prefs", {"work", "netvm", "sys-net"});
+    CHECK(r.status.code == 1);
+    CHECK(r.err.find("netvm would not start") != std::string::npos);
+    CHECK(f.prop("work", "netvm") == "");
+    CHECK(f.life.calls() ==
+          std::vector<std::string>{"network_changed work", "network_changed work"});
 }

@@ -66,6 +66,7 @@ private:
     void serve(int fd, uint64_t id);
     Result<admin::Ok> dispatch(admin::Request const& req, PeerCred peer);
     Result<void> require_halted(std::string const& name, std::string_view what);
+    Result<void> replug_or_revert(std::string const& domain, PropertyValue const& before);
 
     Store& m_store;
     Lifecycle& m_lifecycle;
