@@ -82,8 +82,12 @@ TEST_CASE("network: netvm chain, rules, DNS, live re-plug, netvm restart", "[int
     s.ok({"qvm-prefs", "work", "netvm", "sys-firewall"});
     CHECK(fetch(s, "work", 8080) == "port 8080\n");
 
-    // sys-firewall restarts: work is plugged in again and its rules are back.
-    s.ok({"qvm-shutdown", "--wait", "sys-firewall"});
+    // sys-firewall restarts: work is plugged in again and its rules are back. As in Qubes,
+    // a netvm with running clients shuts down only with --force.
+    auto refused = s.tool({"qvm-shutdown", "--wait", "sys-firewall"});
+    CHECK(refused.code == 1);
+    CHECK(refused.err.find("connected to this VM: work") != std::string::npos);
+    s.ok({"qvm-shutdown", "--wait", "--force", "sys-firewall"});
     CHECK(interfaces(s, "work") == "lo ");
     s.ok({"qvm-start", "sys-firewall"});
     CHECK(interfaces(s, "work") == "eth0 lo ");

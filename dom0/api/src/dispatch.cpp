@@ -211,6 +211,8 @@ Result<admin::Ok> ApiServer::dispatch(admin::Request const& req, PeerCred) {
             auto pv = m_store.get_property(s.name(), "shutdown_timeout");
             t = pv ? static_cast<uint32_t>(std::stoul(pv->value)) : 60;
         }
+        if (!s.force())
+            TRY(m_lifecycle.check_shutdown(s.name()));
         TRY(m_lifecycle.shutdown(s.name(), s.wait(), std::chrono::seconds(t)));
         return ok;
     }

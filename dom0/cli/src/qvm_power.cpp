@@ -102,13 +102,15 @@ int qvm_shutdown(int argc, char** argv) {
     args.flag("wait", 0, "wait for the qubes to shut down")
         .option("timeout", 0, "TIMEOUT",
                 "seconds after which the qubes are killed (default: their shutdown_timeout)")
-        .flag("force", 0, "accepted for compatibility; the daemon decides");
+        .flag("force", 0,
+              "shut down even a netvm that running qubes are connected to (implied by --all)");
     uint32_t timeout = 0;
     auto make = [&](std::string const& n) {
         admin::Request r;
         r.mutable_shutdown()->set_name(n);
         r.mutable_shutdown()->set_wait(args.has("wait"));
         r.mutable_shutdown()->set_timeout_seconds(timeout);
+        r.mutable_shutdown()->set_force(args.has("force") || args.has("all"));
         return r;
     };
     auto check = [&]() -> std::optional<int> {

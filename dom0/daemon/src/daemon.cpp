@@ -181,6 +181,16 @@ Result<void> Daemon::network_changed(std::string const& name) {
 Result<void> Daemon::firewall_changed(std::string const& name) {
     return m_manager->firewall_changed(name);
 }
+Result<void> Daemon::check_shutdown(std::string const& name) {
+    auto clients = m_manager->connected_clients(name);
+    if (clients.empty())
+        return {};
+    std::string list;
+    for (auto const& c : clients)
+        list += (list.empty() ? "" : ", ") + c;
+    return unexpected(Errc::Busy, "There are other VMs connected to this VM: " + list +
+                                      " (--force shuts it down anyway)");
+}
 
 // --- BrokerHost --------------------------------------------------------------------------
 

@@ -73,6 +73,7 @@ public:
     Result<void> before_remove(std::string const& name) override;
     Result<void> network_changed(std::string const& name) override;
     Result<void> firewall_changed(std::string const& name) override;
+    Result<void> check_shutdown(std::string const& name) override;
 
     // BrokerHost
     policy::Decision decide(std::string const& source, std::string const& target,

@@ -206,6 +206,19 @@ Result<void> DomainManager::network_changed(std::string const& name) {
     return plug(name, id);
 }
 
+std::vector<std::string> DomainManager::connected_clients(std::string const& netvm) const {
+    std::lock_guard lock(m_mutex);
+    auto self = m_live.find(netvm);
+    if (self == m_live.end())
+        return {};
+    std::vector<std::string> out; // m_live is ordered: sorted by name
+    for (auto const& [n, live] : m_live)
+        if (live.net.plugged && live.net.netvm == netvm && live.net.backend == self->second.id &&
+            live.state != State::Halting)
+            out.push_back(n);
+    return out;
+}
+
 Result<void> DomainManager::firewall_changed(std::string const& name) {
     std::string netvm;
     {

@@ -86,6 +86,13 @@ public:
         return {};
     }
     bool fail_network_once = false; // the next network_changed fails
+    Result<void> check_shutdown(std::string const& name) override {
+        std::lock_guard lock(m_mutex);
+        if (name == busy_netvm)
+            return unexpected(Errc::Busy, "There are other VMs connected to this VM: work");
+        return {};
+    }
+    std::string busy_netvm; // check_shutdown refuses this one
     Result<void> firewall_changed(std::string const& name) override {
         std::lock_guard lock(m_mutex);
         m_calls.push_back("firewall_changed " + name);

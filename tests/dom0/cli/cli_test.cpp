@@ -335,3 +335,19 @@ TEST_CASE("qvm-firewall: list, add, del, reset; netvm changes reach the Lifecycl
     CHECK(f.life.calls() ==
           std::vector<std::string>{"network_changed work", "network_changed work"});
 }
+
+TEST_CASE("qvm-shutdown: a netvm with running clients needs --force (or --all)") {
+    CliFixture f;
+    f.basic();
+    f.life.set_state("sys-net", "Running");
+    f.life.busy_netvm = "sys-net";
+    auto r = f.run("qvm-shutdown", {"sys-net"});
+    CHECK(r.status.code == 1);
+    CHECK(r.err.find("There are other VMs connected to this VM: work") != std::string::npos);
+    CHECK(f.life.power_state("sys-net") == "Running");
+    CHECK(f.run("qvm-shutdown", {"--force", "sys-net"}).status.code == 0);
+    CHECK(f.life.power_state("sys-net") == "Halted");
+    f.life.set_state("sys-net", "Running");
+    CHECK(f.run("qvm-shutdown", {"--all"}).status.code == 0);
+    CHECK(f.life.power_state("sys-net") == "Halted");
+}

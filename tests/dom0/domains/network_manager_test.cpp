@@ -198,8 +198,12 @@ TEST_CASE("network: a restarted netvm takes its running clients back with their 
     Fixture fx;
     REQUIRE(fx.dm.start("work"));
     REQUIRE(fx.dm.kill("sys-firewall"));
+    CHECK(fx.dm.connected_clients("sys-firewall").empty()); // halted
     fx.hv.take_log();
     REQUIRE(fx.dm.start("sys-firewall"));
+    CHECK(fx.dm.connected_clients("sys-firewall") == std::vector<std::string>{"work"});
+    CHECK(fx.dm.connected_clients("sys-net") == std::vector<std::string>{"sys-firewall"});
+    CHECK(fx.dm.connected_clients("work").empty());
     CHECK(fx.hv.take_log() ==
           std::vector<std::string>{"create sys-firewall",
                                    "attach sys-firewall->sys-net 10.137.0.3 gw 10.137.0.2",

@@ -27,6 +27,9 @@ public:
     // netvm if needed) or its firewall rules (its netvm reloads them). Halted: nothing.
     virtual Result<void> network_changed(std::string const& /*name*/) { return {}; }
     virtual Result<void> firewall_changed(std::string const& /*name*/) { return {}; }
+    // Before a shutdown that is not forced: refuses a netvm with running clients (Qubes:
+    // "There are other VMs connected to this VM").
+    virtual Result<void> check_shutdown(std::string const& /*name*/) { return {}; }
 };
 
 } // namespace bulkhead::dom0

@@ -57,6 +57,8 @@ public:
     Result<void> network_changed(std::string const& name);
     // A domain's firewall rules changed: its netvm's ruleset is generated and loaded again.
     Result<void> firewall_changed(std::string const& name);
+    // Domains plugged into `netvm` that are running (not halting), sorted.
+    std::vector<std::string> connected_clients(std::string const& netvm) const;
 
     // Event loop: drain the hypervisor's events (watch hv.event_fd()).
     void on_hypervisor_events();
