@@ -107,7 +107,10 @@ void Agent::State::on_listener() {
         return;
     }
     LOG_INFO(log, "dom0 connected");
-    flush_control();
+    // dom0's HELLO (and more) may be in the ring already, its notification merged into the
+    // connect's one that accept() consumed: on an event channel nothing would wake us for it,
+    // and dom0 (no read from us, so no new notify request) would never notify again.
+    on_control();
 }
 
 void Agent::State::drop_control(std::string const& why) {
