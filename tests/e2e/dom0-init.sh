@@ -18,6 +18,10 @@ ln -s /proc/self/fd/2 /dev/stderr
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /tmp
+# bulkheadd's root (the domains' sparse volume images) lives in dom0's RAM here: on its own
+# tmpfs, so that it is not capped at what the initramfs root leaves free.
+mkdir -p /var/lib/bulkhead/e2e
+mount -t tmpfs -o size=1000m,mode=0755 tmpfs /var/lib/bulkhead/e2e
 echo "E2E-DOM0: userspace up at $(up)s"
 for m in xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xen-blkback loop; do
     modprobe $m || echo "E2E-DOM0: modprobe $m failed"
