@@ -108,7 +108,9 @@ full)
     ;;
 *)
     set +e
-    boot "$MODE" "${E2E_TIMEOUT:-420}"; rc=$?
+    limit=420
+    [[ $MODE == contract || $MODE == apps ]] && limit=720 # (as in full)
+    boot "$MODE" "${E2E_TIMEOUT:-$limit}"; rc=$?
     set -e
     ok=0
     result "$MODE" $rc || ok=1
