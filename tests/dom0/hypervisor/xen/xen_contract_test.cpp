@@ -70,8 +70,10 @@ TEST_CASE("xen backend passes the Hypervisor contract", "[xen][contract]") {
     env.spec = [&](auto const& n, auto const& s, Storage st) { return fx.spec(n, s, st); };
     env.read_private = [&](auto const& n, auto const& p) -> std::optional<std::string> {
         auto r = xen::read_private_file(fx.base + "/private/" + n, p);
-        if (!r)
+        if (!r) { // (the contract's check then fails; this says why)
+            UNSCOPED_INFO("read_private " << n << "/" << p << ": " << r.error().message());
             return std::nullopt;
+        }
         return *r;
     };
     env.memory_limit_mib = [&](DomId id) { return (*hv)->memory_target_mib(id); };
