@@ -8,12 +8,20 @@
 // off when the child ends: on Xen a domain ends when its kernel stops, not when PID 1 exits
 // (that would panic the guest kernel, which Xen reports as a crash).
 // Any failure before the child runs is printed and powers off: fail closed.
+// Before powering off it unmounts every file system it can and remounts the rest read-only, as
+// any init must: a sync alone leaves the private volume's ext4 journal needing recovery, and
+// its last metadata possibly only in the journal (dom0 reads the volume without replaying it).
+// `bulkhead-xen-init --exit-status N` only reports N to dom0: the guest initramfs's /init uses
+// it when it fails before this program runs, so that dom0 never sees such a domain exit 0.
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,20 +35,71 @@ namespace {
 
 constexpr char const* kSelf = "/usr/lib/bulkhead/bulkhead-xen-init";
 
+// dom0 reports it as the domain's exit code (data/ is the domain's own to write).
+bool report_status(int status) {
+    xs_handle* xs = xs_open(0);
+    if (!xs)
+        return false;
+    auto v = std::to_string(status & 0xff);
+    bool ok = xs_write(xs, XBT_NULL, "data/bulkhead-exit", v.data(), unsigned(v.size()));
+    xs_close(xs);
+    return ok;
+}
+
+// A mount point as /proc/self/mounts spells it: space, tab, newline and backslash as \ooo.
+std::string unescape_mount_path(std::string const& s) {
+    auto octal = [&](size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '7'; };
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '\\' && octal(i + 1) && octal(i + 2) && octal(i + 3)) {
+            out += char((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+            i += 3;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+// Unmounts everything but the kernel's own file systems, innermost first (the reverse of
+// /proc/self/mounts); what stays busy (the tools mount this program runs from) is remounted
+// read-only, which flushes and checkpoints it just the same.
+void unmount_all() {
+    std::vector<std::string> points;
+    {
+        std::ifstream mounts("/proc/self/mounts");
+        std::string line;
+        while (std::getline(mounts, line)) {
+            std::istringstream fields(line);
+            std::string dev, dir;
+            if (fields >> dev >> dir)
+                points.push_back(unescape_mount_path(dir));
+        }
+    }
+    for (auto it = points.rbegin(); it != points.rend(); ++it) {
+        auto const& p = *it;
+        if (p == "/" || p == "/proc" || p == "/sys" || p == "/dev")
+            continue;
+        if (::umount2(p.c_str(), 0) == 0)
+            continue;
+        if (::mount(nullptr, p.c_str(), nullptr, MS_REMOUNT | MS_RDONLY, nullptr) != 0 &&
+            errno != EINVAL)
+            std::fprintf(stderr, "bulkhead-xen-init: cannot unmount or remount %s: %s\n", p.c_str(),
+                         std::strerror(errno));
+    }
+}
+
 [[noreturn]] void power_off(int status) {
     std::fprintf(stderr, "bulkhead-xen-init: powering off (init status %d)\n", status);
-    // dom0 reports it as the domain's exit code (data/ is the domain's own to write).
-    if (xs_handle* xs = xs_open(0)) {
-        auto v = std::to_string(status & 0xff);
-        xs_write(xs, XBT_NULL, "data/bulkhead-exit", v.data(), unsigned(v.size()));
-        xs_close(xs);
-    }
+    report_status(status);
     std::fflush(stderr);
     if (::getpid() != 1)
         std::_Exit(status);
     ::kill(-1, SIGTERM);
     ::sleep(1);
     ::kill(-1, SIGKILL);
+    ::sync();
+    unmount_all();
     ::sync();
     ::reboot(RB_POWER_OFF);
     for (;;)
@@ -79,8 +138,10 @@ std::vector<std::string> read_list(xs_handle* xs, std::string const& dir) {
 int main(int argc, char** argv) {
     if (argc == 2 && std::strcmp(argv[1], "--signal-init") == 0)
         return ::kill(1, SIGTERM) == 0 ? 0 : 1;
+    if (argc == 3 && std::strcmp(argv[1], "--exit-status") == 0)
+        return report_status(std::atoi(argv[2])) ? 0 : 1;
     if (argc != 1) {
-        std::fprintf(stderr, "usage: bulkhead-xen-init [--signal-init]\n");
+        std::fprintf(stderr, "usage: bulkhead-xen-init [--signal-init | --exit-status N]\n");
         return 2;
     }
 

@@ -49,6 +49,14 @@ HypervisorEvent run(Hypervisor& hv, DomainSpec const& spec) {
     return events[0];
 }
 
+// Runs a guest script that must succeed (its files are read back after it): exit status 0.
+void run_ok(Hypervisor& hv, DomainSpec const& spec) {
+    auto ev = run(hv, spec);
+    INFO("domain " << spec.name);
+    CHECK(ev.kind == HypervisorEvent::Kind::Exited);
+    CHECK(ev.exit_code == 0);
+}
+
 constexpr char const* kWaitForTerm = "trap 'exit 0' TERM; sleep 1000 & wait";
 } // namespace
 
@@ -96,19 +104,18 @@ void run_hypervisor_contract(Hypervisor& hv, ContractEnv const& env) {
         CHECK(wait_for(hv, *b).size() == 1);
     }
     SECTION("the root resets at every start; /home survives") {
-        auto first = run(hv, env.spec("c-reset", "echo r > /root-marker; echo h > /home/marker",
-                                      Storage::Private));
-        CHECK(first.kind == HypervisorEvent::Kind::Exited);
-        run(hv, env.spec("c-reset",
-                         "if [ -e /root-marker ]; then echo kept; else echo gone; fi > /rw/root;"
-                         "cat /home/marker > /rw/home-seen",
-                         Storage::Private));
+        run_ok(hv, env.spec("c-reset", "echo r > /root-marker; echo h > /home/marker",
+                            Storage::Private));
+        run_ok(hv, env.spec("c-reset",
+                            "if [ -e /root-marker ]; then echo kept; else echo gone; fi > /rw/root;"
+                            "cat /home/marker > /rw/home-seen",
+                            Storage::Private));
         CHECK(env.read_private("c-reset", "root") == "gone\n");
         CHECK(env.read_private("c-reset", "home-seen") == "h\n");
     }
     SECTION("template layers stack, upper over lower") {
-        run(hv,
-            env.spec("c-layers", "cat /etc/layer-a /etc/layer-b > /rw/layers", Storage::Private));
+        run_ok(hv, env.spec("c-layers", "cat /etc/layer-a /etc/layer-b > /rw/layers",
+                            Storage::Private));
         CHECK(env.read_private("c-layers", "layers") == "a2\nb3\n");
     }
     SECTION("a disposable keeps nothing") {
@@ -123,8 +130,8 @@ void run_hypervisor_contract(Hypervisor& hv, ContractEnv const& env) {
         CHECK(two.exit_code == 0);
     }
     SECTION("hostname is the domain name; init sees its id") {
-        run(hv,
-            env.spec("c-host", "hostname > /rw/h; echo $VCHAN_DOMAIN > /rw/id", Storage::Private));
+        run_ok(hv, env.spec("c-host", "hostname > /rw/h; echo $VCHAN_DOMAIN > /rw/id",
+                            Storage::Private));
         CHECK(env.read_private("c-host", "h") == "c-host\n");
         auto id = env.read_private("c-host", "id");
         REQUIRE(id.has_value());
@@ -133,7 +140,7 @@ void run_hypervisor_contract(Hypervisor& hv, ContractEnv const& env) {
     SECTION("no host file system inside") {
         std::string script =
             "if [ -e '" + env.host_marker + "' ]; then echo visible; else echo hidden; fi > /rw/m";
-        run(hv, env.spec("c-hostfs", script, Storage::Private));
+        run_ok(hv, env.spec("c-hostfs", script, Storage::Private));
         CHECK(env.read_private("c-hostfs", "m") == "hidden\n");
     }
     SECTION("memory limit applied and adjustable") {
@@ -150,15 +157,15 @@ void run_hypervisor_contract(Hypervisor& hv, ContractEnv const& env) {
     SECTION("a guest cannot reach dom0's kernel") {
         if (env.kernel == ContractEnv::Kernel::OwnKernel) {
             // Its own kernel, in an unprivileged domain: no control rights over Xen.
-            run(hv, env.spec("c-kernel",
-                             "cat /sys/hypervisor/type > /rw/hv; cat /proc/xen/capabilities"
-                             " > /rw/caps 2>&1; echo $? >> /rw/caps",
-                             Storage::Private));
+            run_ok(hv, env.spec("c-kernel",
+                                "cat /sys/hypervisor/type > /rw/hv; cat /proc/xen/capabilities"
+                                " > /rw/caps 2>&1; echo $? >> /rw/caps",
+                                Storage::Private));
             CHECK(env.read_private("c-kernel", "hv") == "xen\n");
             CHECK(env.read_private("c-kernel", "caps") == "0\n"); // dom0 would say control_d
             return;
         }
-        run(hv, env.spec("c-seccomp", env.syscall_probe + " > /rw/probe", Storage::Private));
+        run_ok(hv, env.spec("c-seccomp", env.syscall_probe + " > /rw/probe", Storage::Private));
         auto out = env.read_private("c-seccomp", "probe");
         REQUIRE(out.has_value());
         CHECK(out->find("keyctl 1\n") != std::string::npos); // EPERM
@@ -169,11 +176,11 @@ void run_hypervisor_contract(Hypervisor& hv, ContractEnv const& env) {
     SECTION("two domains are isolated: own pid and net namespaces") {
         auto other = hv.create(env.spec("c-iso-b", "exec sleep 777", Storage::Private));
         REQUIRE(other.has_value());
-        run(hv, env.spec("c-iso-a",
-                         "echo $$ > /rw/pid; cat /proc/1/comm > /rw/init; grep -l '77[7]' "
-                         "/proc/[0-9]*/cmdline > /rw/seen;"
-                         "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' > /rw/ifs",
-                         Storage::Private));
+        run_ok(hv, env.spec("c-iso-a",
+                            "echo $$ > /rw/pid; cat /proc/1/comm > /rw/init; grep -l '77[7]' "
+                            "/proc/[0-9]*/cmdline > /rw/seen;"
+                            "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' > /rw/ifs",
+                            Storage::Private));
         auto pid = env.read_private("c-iso-a", "pid");
         REQUIRE(pid.has_value());
         if (env.backend_init.empty()) {

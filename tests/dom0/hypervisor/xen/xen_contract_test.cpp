@@ -70,8 +70,13 @@ TEST_CASE("xen backend passes the Hypervisor contract", "[xen][contract]") {
     env.spec = [&](auto const& n, auto const& s, Storage st) { return fx.spec(n, s, st); };
     env.read_private = [&](auto const& n, auto const& p) -> std::optional<std::string> {
         auto r = xen::read_private_file(fx.base + "/private/" + n, p);
-        if (!r) { // (the contract's check then fails; this says why)
-            UNSCOPED_INFO("read_private " << n << "/" << p << ": " << r.error().message());
+        if (!r) { // (the contract's check then fails; this says why, and what the volume holds)
+            auto image = fx.base + "/private/" + n + ".img"; // xen_plan: private_image_path
+            auto ls = sys::run({"debugfs", "-R", "ls -l /", image});
+            auto state = sys::run({"dumpe2fs", "-h", image});
+            UNSCOPED_INFO("read_private " << n << "/" << p << ": " << r.error().message() << "\n"
+                                          << (ls ? ls->out + ls->err : "")
+                                          << (state ? state->out.substr(0, 1500) : ""));
             return std::nullopt;
         }
         return *r;
