@@ -370,6 +370,34 @@ Decision evaluate(Policy const& policy, Request const& req, SystemInfo const& in
     return Deny{true};
 }
 
+namespace {
+bool name_char(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
+}
+bool argument_chars(std::string_view argument) {
+    return std::all_of(argument.begin(), argument.end(),
+                       [](char c) { return name_char(c) || c == '+'; });
+}
+} // namespace
+
+bool valid_service_name(std::string_view name) {
+    return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), name_char);
+}
+
+bool valid_service_argument(std::string_view argument) {
+    return argument.size() <= 64 && argument_chars(argument);
+}
+
+bool valid_service_call(std::string_view service_and_arg) {
+    auto plus = service_and_arg.find('+');
+    if (plus == std::string_view::npos)
+        return valid_service_name(service_and_arg);
+    // A longer argument than a policy file can name is still a call: only '*' rules match it.
+    return valid_service_name(service_and_arg.substr(0, plus)) &&
+           argument_chars(service_and_arg.substr(plus + 1));
+}
+
 Request make_request(std::string source, std::string target, std::string_view service_and_arg) {
     Request r;
     auto plus = service_and_arg.find('+');

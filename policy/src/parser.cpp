@@ -3,6 +3,7 @@
 #include "parse_context.h"
 
 #include <bulkhead/base/text.h>
+#include <bulkhead/policy/evaluate.h>
 
 #include <algorithm>
 
@@ -168,26 +169,6 @@ std::optional<Token> parse_token(std::string_view s, Role role, std::string& err
     return t;
 }
 
-bool valid_service(std::string_view s) {
-    if (s.empty() || s.size() > 64)
-        return false;
-    for (char c : s)
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.'))
-            return false;
-    return true;
-}
-
-bool valid_argument(std::string_view s) {
-    if (s.size() > 64)
-        return false;
-    for (char c : s)
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-' || c == '.' || c == '+'))
-            return false;
-    return true;
-}
-
 bool parse_action(std::vector<std::string> const& w, size_t first, Action& a, std::string& err) {
     std::string_view name = w[first];
     if (name == "allow")
@@ -234,7 +215,7 @@ bool parse_action(std::vector<std::string> const& w, size_t first, Action& a, st
             if (!yesno(a.autostart))
                 return false;
         } else if (key == "user" && !is_deny) {
-            if (value.size() > 64 || !valid_argument(value) ||
+            if (value.size() > 64 || !valid_service_argument(value) ||
                 value.find('+') != std::string::npos) {
                 err = "invalid user '" + escape(value) + "'";
                 return false;
@@ -319,13 +300,13 @@ void parse_text_into(ParseContext& ctx, std::string_view text, std::string const
                     continue;
                 }
                 ServiceScope sc;
-                if (w[1] != "*" && !valid_service(w[1])) {
+                if (w[1] != "*" && !valid_service_name(w[1])) {
                     problem("invalid service '" + escape(w[1]) + "'");
                     continue;
                 }
                 sc.service = w[1];
                 if (w[2] != "*") {
-                    if (w[2][0] != '+' || !valid_argument(w[2].substr(1))) {
+                    if (w[2][0] != '+' || !valid_service_argument(w[2].substr(1))) {
                         problem("invalid argument '" + escape(w[2]) + "'");
                         continue;
                     }
@@ -360,13 +341,13 @@ void parse_text_into(ParseContext& ctx, std::string_view text, std::string const
                         "action [params])");
                 continue;
             }
-            if (w[0] != "*" && !valid_service(w[0])) {
+            if (w[0] != "*" && !valid_service_name(w[0])) {
                 problem("invalid service '" + escape(w[0]) + "'");
                 continue;
             }
             r.service = w[0];
             if (w[1] != "*") {
-                if (w[1][0] != '+' || !valid_argument(w[1].substr(1))) {
+                if (w[1][0] != '+' || !valid_service_argument(w[1].substr(1))) {
                     problem("invalid argument '" + escape(w[1]) + "' (expected * or +ARGUMENT)");
                     continue;
                 }

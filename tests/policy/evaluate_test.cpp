@@ -349,3 +349,19 @@ TEST_CASE("evaluate: the default policy") {
     CHECK(e("work", "vault", "qubes.Echo") == kDeny);
     CHECK(e("work", "vault", "qubes.Hostname") == kDeny);
 }
+
+TEST_CASE("service calls from guests: Qubes' charset, checked before policy", "[policy]") {
+    using bulkhead::policy::valid_service_call;
+    CHECK(valid_service_call("qubes.Filecopy"));
+    CHECK(valid_service_call("qubes.Filecopy+"));
+    CHECK(valid_service_call("test.Echo+a-b_c.d+e"));
+    CHECK(valid_service_call("test.Echo+" + std::string(1000, 'a'))); // only '*' rules match
+    CHECK_FALSE(valid_service_call(""));
+    CHECK_FALSE(valid_service_call("+arg"));
+    CHECK_FALSE(valid_service_call(std::string(65, 's')));
+    for (char const* bad : {"test/Echo", "test.Echo+../x", "test.Echo+a/b", "test.Echo+a b",
+                            "test.Echo+$(x)", "test.Echo+a;b", "test.Echo+a\\b", "t\xc3\xa9st"}) {
+        INFO(bad);
+        CHECK_FALSE(valid_service_call(bad));
+    }
+}

@@ -239,6 +239,13 @@ void Broker::on_message(Conn& c, q::Message const& m) {
 // Service calls
 
 void Broker::on_trigger(Conn& c, std::string target, std::string ident, std::string service) {
+    // Qubes' charset: the name reaches policy file lookups, logs and the target's command line.
+    if (!policy::valid_service_call(service)) {
+        LOG_WARN(log, "call refused: invalid service name", {"source", c.name},
+                 {"service", text::escape(service)});
+        send(c.name, c.id, q::ServiceRefused{std::move(ident)});
+        return;
+    }
     auto call = std::make_shared<Call>();
     call->source = {c.name, c.id};
     call->requested_target = std::move(target);

@@ -40,6 +40,14 @@ using Decision = std::variant<Allow, Deny, Ask>;
 
 Decision evaluate(Policy const& policy, Request const& request, SystemInfo const& info);
 
+// Qubes' charsets: a service name is [A-Za-z0-9_.-]+, its argument [A-Za-z0-9_.+-]* (no '/',
+// no spaces: both end up in file names and command lines); 64 bytes each in policy files.
+bool valid_service_name(std::string_view name);
+bool valid_service_argument(std::string_view argument);
+// "SERVICE" or "SERVICE+ARG" as a guest asks for it: a valid name, an argument of valid
+// characters (of any length the frame allows).
+bool valid_service_call(std::string_view service_and_arg);
+
 // Splits "SERVICE+ARG" into service and argument.
 Request make_request(std::string source, std::string target, std::string_view service_and_arg);
 
