@@ -94,6 +94,14 @@ constexpr char const* kHost = "10.136.0.1";
 TEST_CASE("sandbox network: none, a chain, rules, DNS, spoofing, re-plug, netvm restart",
           "[root]") {
     Net n;
+    auto in_uplink = [&](std::string const& cmd) {
+        auto r = sys::run({"nsenter", "--net=" + n.host.netns(), "--", "sh", "-c", cmd});
+        REQUIRE(r);
+        return r->out;
+    };
+    // (A new namespace inherits the host's IPv4 settings: start from "not a router".)
+    in_uplink("sysctl -q -w net.ipv4.ip_forward=0");
+    REQUIRE(in_uplink("sysctl -n net.ipv4.ip_forward") == "0\n");
     auto solo = n.start("solo");
     auto net = n.start("net");
     auto fw = n.start("fw");
@@ -183,4 +191,12 @@ TEST_CASE("sandbox network: none, a chain, rules, DNS, spoofing, re-plug, netvm 
     CHECK(!bad);
     CHECK(tcp_get(n.netns(app), kHost, 8082) == "");
     CHECK(tcp_get(n.netns(app), kHost, 8080) == "port 8080\n");
+
+    // The backend closing gives the uplink namespace back as it found it (forwarding off, as
+    // set at the start): no longer a router, no NAT table of ours.
+    CHECK(in_uplink("sysctl -n net.ipv4.ip_forward") == "1\n");
+    CHECK(in_uplink("nft list tables").find("bulkhead_uplink") != std::string::npos);
+    n.hv.reset();
+    CHECK(in_uplink("sysctl -n net.ipv4.ip_forward") == "0\n");
+    CHECK(in_uplink("nft list tables").find("bulkhead_uplink") == std::string::npos);
 }

@@ -43,6 +43,21 @@ Result<void> load_nft(std::string const& netns, std::string const& script) {
     return run_in(netns, {tool("nft"), "-f", "-"}, script, "nft in " + netns);
 }
 
+Result<std::string> read_forwarding(std::string const& netns) {
+    auto r = TRY_CTX(sys::run({tool("nsenter"), "--net=" + netns, "--", tool("sysctl"), "-n",
+                               "net.ipv4.ip_forward"}),
+                     "sysctl in " + netns);
+    auto v = std::string(text::trim(r.out));
+    if (r.status.code != 0 || (v != "0" && v != "1"))
+        return unexpected(Errc::System, "sysctl in " + netns + ": cannot read net.ipv4.ip_forward");
+    return v;
+}
+
+Result<void> disable_forwarding(std::string const& netns) {
+    return run_in(netns, {tool("sysctl"), "-q", "-w", "net.ipv4.ip_forward=0"}, "",
+                  "sysctl in " + netns);
+}
+
 Result<void> enable_forwarding(std::string const& netns) {
     return run_in(netns, {tool("sysctl"), "-q", "-w", "net.ipv4.ip_forward=1"}, "",
                   "sysctl in " + netns);

@@ -31,6 +31,9 @@ Result<void> load_nft(std::string const& netns, std::string const& script);
 Result<void> ip_batch(std::string const& netns, std::string const& commands);
 // net.ipv4.ip_forward=1 in the namespace.
 Result<void> enable_forwarding(std::string const& netns);
+// "0" or "1"; and back to 0 (what the uplink found is restored when the backend closes).
+Result<std::string> read_forwarding(std::string const& netns);
+Result<void> disable_forwarding(std::string const& netns);
 // The non-loopback nameservers of a resolv.conf text (a host's upstream resolvers).
 std::vector<std::string> nameservers(std::string const& resolv_conf);
 

@@ -33,7 +33,9 @@ struct SandboxOptions {
     // (empty: dom0's own, i.e. the host) with uplink_gateway/32; forwarding is enabled there
     // and traffic from 10.137.0.0/16 leaving by another interface is masqueraded (table
     // ip bulkhead_uplink). uplink_dns: the upstream resolvers the netvm's DNAT sends DNS to
-    // (empty: the non-loopback nameservers of the host's /etc/resolv.conf).
+    // (empty: the non-loopback nameservers of the host's /etc/resolv.conf). When the backend
+    // closes it deletes that table and turns forwarding back off if it found it off (a
+    // killed bulkheadd cannot: its successor then finds forwarding on and leaves it on).
     std::string uplink_netns;
     std::string uplink_gateway = "10.136.0.1";
     std::vector<std::string> uplink_dns;
