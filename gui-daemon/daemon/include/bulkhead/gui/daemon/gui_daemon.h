@@ -1,0 +1,81 @@
+// GuiDaemon: dom0's GUI main loop (bulkhead-guid). One listening socket per domain, made and
+// named by dom0, so a connection's domain is the socket it came in on, never anything it
+// sends. Each domain's bytes go through GuiFrameReader (GuiValidator) into the Desktop; the
+// memfd beside each ShmRegion is mapped as a PixelBuffer; XcbCompositor shows the windows on
+// dom0's X display and turns its input into messages back to the focused domain.
+// One domain cannot stall another: sockets are non-blocking, each wake-up reads a bounded
+// number of messages, output to a domain that does not read is capped (then it is cut off).
+#pragma once
+
+#include <bulkhead/base/event_loop.h>
+#include <bulkhead/base/result.h>
+#include <bulkhead/gui/model/desktop.h>
+#include <bulkhead/gui/xcb/compositor.h>
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bulkhead::gui::daemon {
+
+class GuiSession;
+
+// What dom0 knows about a domain with a display: its name and label (from the store), and
+// the socket path only that domain can reach (bound into its vchan directory).
+struct GuiDomain {
+    std::string name;
+    model::Label label;
+    std::string socket;
+};
+
+struct GuiDaemonOptions {
+    std::string display; // dom0's X display; empty: $DISPLAY
+    std::vector<GuiDomain> domains;
+    size_t max_output_bytes = 1u << 20; // queued for a domain that does not read: cut off past it
+    size_t messages_per_wakeup = 512;   // then the loop serves the others first
+    size_t max_refused = 1000;          // refused messages before a session is ended
+    model::Config config;               // screen size is taken from the display
+};
+
+class GuiDaemon {
+public:
+    static Result<std::unique_ptr<GuiDaemon>> create(GuiDaemonOptions options);
+    ~GuiDaemon();
+
+    EventLoop& loop() { return *m_loop; }
+    Result<void> run() { return m_loop->run(); }
+    void stop() { m_loop->stop(); }
+
+    model::Desktop& desktop() { return m_desktop; }
+    xcb::XcbCompositor& compositor() { return m_compositor; }
+    bool connected(std::string const& domain) const;
+    // Sessions that ended because the domain broke a rule (cut off, bad bytes, not reading).
+    uint64_t sessions_ended() const { return m_sessions_ended; }
+
+private:
+    GuiDaemon(GuiDaemonOptions options, std::unique_ptr<EventLoop> loop, model::Desktop desktop,
+              xcb::XcbCompositor compositor);
+    Result<void> listen(GuiDomain const& d);
+    void accept(GuiDomain const& d, int listen_fd);
+    void on_readable(std::string const& domain);
+    void flush_output(std::string const& domain);
+    void end_session(std::string const& domain, std::string const& why);
+    void perform(model::Desktop::Actions actions);
+    void on_x_events();
+    void frame();
+    void paint(std::vector<model::Repaint> const& repaints);
+    void tick();
+
+    GuiDaemonOptions m_options;
+    std::unique_ptr<EventLoop> m_loop;
+    model::Desktop m_desktop;
+    xcb::XcbCompositor m_compositor;
+    std::vector<UniqueFd> m_listeners;
+    std::map<std::string, std::unique_ptr<GuiSession>, std::less<>> m_sessions;
+    bool m_dirty = false;
+    uint64_t m_sessions_ended = 0;
+};
+
+} // namespace bulkhead::gui::daemon
