@@ -1,0 +1,211 @@
+// The first GUI slice end to end on real X servers and the real programs: an Xvfb as dom0's
+// display running bulkhead-guid, a second Xvfb as the domain's display running
+// bulkhead-gui-agent, a tiny xcb client and xmessage as the domain's applications. The GUI
+// socket is one dom0 makes per domain (here in a test directory; bulkheadd would put it in
+// the domain's vchan directory). dom0's screen is read back with GetImage; input is sent on
+// dom0's display with XTEST and must arrive in the domain's application.
+#include "../xcb/xvfb.h"
+#include "guid_test_util.h"
+
+#include <bulkhead/base/sys/fd.h>
+#include <bulkhead/base/sys/proc.h>
+#include <bulkhead/base/sys/socket.h>
+#include <bulkhead/rpc/gui/encode.h>
+
+#include <xcb/xcb.h>
+#include <xcb/xtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <thread>
+
+using namespace bulkhead;
+using namespace std::chrono_literals;
+using namespace guid_test;
+namespace rg = bulkhead::rpc::gui;
+
+namespace {
+
+constexpr uint32_t blue = 0x3465a4; // work's label
+constexpr uint32_t green = 0x00aa00;
+constexpr uint32_t dark_blue = 0x0000cc;
+// Xvfb's default keymap (the same on both servers).
+constexpr uint8_t keycode_return = 36;
+constexpr uint8_t keycode_a = 38;
+
+// The domain's tiny application: an override-redirect window (a menu, say) of one colour that
+// records the keys and clicks it gets.
+struct Probe {
+    Probe(XClient& x, int16_t px, int16_t py, uint16_t w, uint16_t h)
+        : x(x) {
+        id = xcb_generate_id(x.c);
+        uint32_t values[] = {green, 1, XCB_EVENT_MASK_KEY_PRESS | XCB_EVENT_MASK_BUTTON_PRESS};
+        xcb_create_window(x.c, XCB_COPY_FROM_PARENT, id, x.screen->root, px, py, w, h, 0,
+                          XCB_WINDOW_CLASS_INPUT_OUTPUT, x.screen->root_visual,
+                          XCB_CW_BACK_PIXEL | XCB_CW_OVERRIDE_REDIRECT | XCB_CW_EVENT_MASK, values);
+        xcb_change_property(x.c, XCB_PROP_MODE_REPLACE, id, XCB_ATOM_WM_NAME, XCB_ATOM_STRING, 8, 5,
+                            "probe");
+        xcb_map_window(x.c, id);
+        xcb_flush(x.c);
+    }
+    void repaint(uint32_t rgb) {
+        xcb_change_window_attributes(x.c, id, XCB_CW_BACK_PIXEL, &rgb);
+        xcb_clear_area(x.c, 0, id, 0, 0, 0, 0);
+        xcb_flush(x.c);
+    }
+    // Waits for an event of `type` that `match` accepts.
+    bool wait_for(uint8_t type, std::function<bool(xcb_generic_event_t const*)> const& match) {
+        return eventually([&] {
+            while (auto ev = reply(xcb_poll_for_event(x.c)))
+                if ((ev->response_type & 0x7f) == type && match(ev.get()))
+                    return true;
+            return false;
+        });
+    }
+    XClient& x;
+    xcb_window_t id;
+};
+
+} // namespace
+
+TEST_CASE("guid + gui-agent: a domain's windows on dom0's screen, framed and titled; input goes "
+          "back") {
+    Xvfb dom0_x("640x480x24");
+    Xvfb guest_x("640x480x24");
+    auto dir = sys::make_temp_dir("/tmp/bulkhead-guid-test-");
+    REQUIRE(dir);
+    auto socket = *dir + "/vchan.0.1.6000.sock";
+    auto hostile_socket = *dir + "/vchan.0.2.6000.sock"; // another domain's
+
+    Child guid({program("bulkhead-guid"), "--display", dom0_x.display(), "--domain",
+                "work:blue:" + socket, "--domain", "untrusted:red:" + hostile_socket},
+               *dir + "/guid.log");
+    REQUIRE(eventually([&] { return sys::exists(socket) && sys::exists(hostile_socket); }));
+
+    // The domain: its applications on its own display, then its gui-agent.
+    XClient guest(guest_x.display());
+    Probe probe(guest, 30, 40, 200, 100);
+    Child xmessage({"xmessage", "-geometry", "+300+200", "-buttons", "OK:3,Cancel:4", "-default",
+                    "OK", "hello from work"},
+                   *dir + "/xmessage.log",
+                   std::vector<std::string>{"DISPLAY=" + guest_x.display(), "PATH=/usr/bin:/bin"});
+    Child agent({program("bulkhead-gui-agent"), "--display", guest_x.display(), "--socket", socket},
+                *dir + "/agent.log");
+
+    XClient dom0(dom0_x.display());
+    std::optional<xcb_window_t> shown, shown_xmessage;
+    REQUIRE(eventually([&] { return (shown = dom0.find("[work] probe")).has_value(); }));
+    REQUIRE(
+        eventually([&] { return (shown_xmessage = dom0.find("[work] xmessage")).has_value(); }));
+
+    SECTION("labelled for the window manager") {
+        for (auto w : {*shown, *shown_xmessage}) {
+            CHECK(dom0.property(w, dom0.atom("_QUBES_VMNAME")) == "work");
+            auto color = dom0.property(w, dom0.atom("_QUBES_LABEL_COLOR"));
+            REQUIRE(color.size() == 4);
+            uint32_t rgb;
+            std::memcpy(&rgb, color.data(), 4);
+            CHECK(rgb == blue);
+            CHECK(dom0.property(w, dom0.atom("_NET_WM_NAME")).starts_with("[work] "));
+        }
+        CHECK(dom0.property(*shown_xmessage, XCB_ATOM_WM_CLASS).starts_with("work:xmessage"));
+    }
+
+    SECTION("pixels: the guest's, inside the daemon's label-coloured frame; updates follow") {
+        CHECK(eventually([&] { return dom0.pixel(30 + 100, 40 + 50) == green; }));
+        CHECK(dom0.pixel(30, 40) == blue); // the override-redirect window's daemon-drawn frame
+        CHECK(dom0.pixel(30 + 199, 40 + 99) == blue);
+        CHECK(dom0.pixel(30 + 1, 40 + 50) == blue);
+        CHECK(dom0.pixel(20, 30) == 0x000000); // outside: dom0's black root
+        probe.repaint(dark_blue);
+        CHECK(eventually([&] { return dom0.pixel(30 + 100, 40 + 50) == dark_blue; }));
+        CHECK(dom0.pixel(30, 40) == blue);
+    }
+
+    SECTION("a key typed on dom0 reaches the focused window in the domain") {
+        dom0.focus(*shown);
+        dom0.fake(XCB_KEY_PRESS, keycode_a);
+        dom0.fake(XCB_KEY_RELEASE, keycode_a);
+        CHECK(probe.wait_for(XCB_KEY_PRESS, [](auto const* ev) {
+            return reinterpret_cast<xcb_key_press_event_t const*>(ev)->detail == keycode_a;
+        }));
+    }
+
+    SECTION("a click on dom0 lands at the same window coordinates in the domain") {
+        dom0.fake(XCB_MOTION_NOTIFY, 0, 30 + 50, 40 + 20);
+        dom0.fake(XCB_BUTTON_PRESS, 1);
+        dom0.fake(XCB_BUTTON_RELEASE, 1);
+        CHECK(probe.wait_for(XCB_BUTTON_PRESS, [](auto const* ev) {
+            auto const* b = reinterpret_cast<xcb_button_press_event_t const*>(ev);
+            return b->detail == 1 && b->event_x == 50 && b->event_y == 20;
+        }));
+    }
+
+    SECTION("Return typed on dom0 answers xmessage in the domain; its window goes away") {
+        dom0.focus(*shown_xmessage);
+        // xmessage's default button answers Return: exit code 3 (OK).
+        REQUIRE(eventually([&] {
+            dom0.fake(XCB_KEY_PRESS, keycode_return);
+            dom0.fake(XCB_KEY_RELEASE, keycode_return);
+            return xmessage.wait_exit(500ms).has_value();
+        }));
+        CHECK(xmessage.status->code == 3);
+        CHECK(eventually([&] { return !dom0.find("[work] xmessage"); }));
+        CHECK(dom0.find("[work] probe"));
+    }
+
+    SECTION("a hostile domain is cut off while work's window keeps updating") {
+        REQUIRE(eventually([&] { return dom0.pixel(30 + 100, 40 + 50) == green; }));
+        // untrusted: full-screen override-redirect windows past the per-domain cap (1,000).
+        auto fd = sys::unix_connect(hostile_socket);
+        REQUIRE(fd);
+        std::vector<std::byte> flood;
+        rg::encode_to(flood, 0, rg::Hello{});
+        for (rg::WindowId id = 1; id <= 1100; ++id) {
+            rg::encode_to(flood, id, rg::Create{{0, 0, 640, 480}, 0, rg::OverrideRedirect::Yes});
+            if (id <= 10)
+                rg::encode_to(flood, id, rg::SetTitle{"[work] probe"});
+            rg::encode_to(flood, id, rg::Map{0, rg::OverrideRedirect::Yes});
+        }
+        (void)sys::write_all(fd->get(), flood); // dom0 may close it before the end
+        // dom0 ends the session: EOF after its HELLO.
+        CHECK(eventually([&] {
+            std::byte b[256];
+            auto n = sys::read(fd->get(), b);
+            return !n || *n == 0;
+        }));
+        probe.repaint(dark_blue);
+        CHECK(eventually([&] { return dom0.pixel(30 + 100, 40 + 50) == dark_blue; }));
+        CHECK(dom0.pixel(400, 400) == 0x000000); // none of untrusted's windows is left
+        // A second connection on work's socket is refused; work's session goes on.
+        auto second = sys::unix_connect(socket);
+        REQUIRE(second);
+        CHECK(eventually([&] {
+            std::byte b[256];
+            auto n = sys::read(second->get(), b);
+            return !n || *n == 0;
+        }));
+        probe.repaint(green);
+        CHECK(eventually([&] { return dom0.pixel(30 + 100, 40 + 50) == green; }));
+        // Junk from untrusted (an unknown message type) ends its new session too.
+        auto junk = sys::unix_connect(hostile_socket);
+        REQUIRE(junk);
+        std::vector<std::byte> bad;
+        rg::encode_to(bad, 0, rg::Hello{});
+        for (int i = 0; i < 12; ++i)
+            bad.push_back(std::byte{0x7f});
+        REQUIRE(sys::write_all(junk->get(), bad));
+        CHECK(eventually([&] {
+            std::byte b[256];
+            auto n = sys::read(junk->get(), b);
+            return !n || *n == 0;
+        }));
+        CHECK(dom0.find("[work] probe"));
+    }
+
+    (void)sys::remove_tree(*dir);
+}
