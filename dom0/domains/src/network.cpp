@@ -3,11 +3,10 @@
 // whenever one of its clients, their rules or its own link changes.
 #include <bulkhead/base/log.h>
 #include <bulkhead/dom0/domains/domain_manager.h>
+#include <bulkhead/dom0/firewall/host_resolver.h>
 #include <bulkhead/dom0/firewall/ruleset.h>
 
-#include <arpa/inet.h>
 #include <ctime>
-#include <netdb.h>
 #include <utility>
 
 namespace bulkhead::dom0 {
@@ -15,24 +14,11 @@ namespace {
 
 Logger const log{"domains.net"};
 
-// dsthost names are resolved by dom0 when the ruleset is made (IPv4 only).
-Result<std::vector<std::string>> resolve_v4(std::string const& host) {
-    addrinfo hints{};
-    hints.ai_family = AF_INET;
-    hints.ai_socktype = SOCK_STREAM;
-    addrinfo* res = nullptr;
-    int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &res);
-    if (rc != 0)
-        return unexpected(Errc::NotFound, ::gai_strerror(rc));
-    std::vector<std::string> out;
-    for (auto* a = res; a; a = a->ai_next) {
-        char buf[INET_ADDRSTRLEN];
-        auto* sin = reinterpret_cast<sockaddr_in const*>(a->ai_addr);
-        if (::inet_ntop(AF_INET, &sin->sin_addr, buf, sizeof buf))
-            out.emplace_back(buf);
-    }
-    ::freeaddrinfo(res);
-    return out;
+// dsthost names are resolved by dom0 when the ruleset is made (IPv4 only), under the network
+// lock: bounded in time and cached, so a dead DNS server cannot hold every plug behind it.
+firewall::HostResolver& dsthost_resolver() {
+    static firewall::HostResolver resolver({});
+    return resolver;
 }
 
 std::string vif_of(DomId id) {
@@ -161,7 +147,7 @@ Result<void> DomainManager::refresh_rules(std::string const& netvm) {
         plan.clients.push_back(std::move(fc));
     }
     std::vector<std::string> errors;
-    auto text = firewall::netvm_ruleset(plan, resolve_v4, &errors);
+    auto text = firewall::netvm_ruleset(plan, dsthost_resolver().as_resolver(), &errors);
     for (auto const& e : errors)
         LOG_WARN(log, "firewall rule fails closed", {"netvm", netvm}, {"error", e});
     TRY_CTX(m_hv.apply_network_rules(backend, text), "firewall rules in " + netvm);
