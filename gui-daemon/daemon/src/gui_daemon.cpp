@@ -4,6 +4,7 @@
 #include <bulkhead/base/sys/fd.h>
 #include <bulkhead/base/sys/socket.h>
 #include <bulkhead/gui/daemon/gui_daemon.h>
+#include <bulkhead/gui/model/notice.h>
 #include <bulkhead/rpc/gui/encode.h>
 
 namespace bulkhead::gui::daemon {
@@ -96,11 +97,22 @@ void GuiDaemon::accept(GuiDomain const& dom, int listen_fd) {
     LOG_INFO(log, "GUI session", {"domain", name});
 }
 
-void GuiDaemon::end_session(std::string const& domain, std::string const& why) {
+void GuiDaemon::notice(model::Notify const& n) {
+    LOG_INFO(log, "notice", {"text", model::notice_text(n)});
+    if (m_options.notice_file.empty())
+        return;
+    auto record = model::format_notice_record(n, ++m_notices);
+    if (auto r = sys::write_file_atomic(m_options.notice_file, record, 0644); !r)
+        LOG_WARN(log, "cannot write the notice file", {"error", r.error().message()});
+}
+
+void GuiDaemon::end_session(std::string const& domain, std::string const& why, BrokeRules broke) {
     auto it = m_sessions.find(domain);
     if (it == m_sessions.end())
         return;
     LOG_WARN(log, "GUI session ended", {"domain", domain}, {"reason", why});
+    if (broke == BrokeRules::Yes)
+        notice({model::NotifyKind::DomainCutOff, domain, {}, 0});
     m_loop->unwatch(it->second->channel->readiness_fd());
     m_sessions.erase(it);
     ++m_sessions_ended;
@@ -130,7 +142,8 @@ void GuiDaemon::on_readable(std::string const& domain) {
         }
         auto m = s.reader.next(*s.channel);
         if (!m)
-            return end_session(domain, m.error().message());
+            return end_session(domain, m.error().message(),
+                               m.error().code() == Errc::Closed ? BrokeRules::No : BrokeRules::Yes);
         if (!*m)
             break;
         auto const& msg = **m;
@@ -140,18 +153,18 @@ void GuiDaemon::on_readable(std::string const& domain) {
         if (shm && shm->kind == rg::ShmKind::Memfd) {
             fd = s.channel->take_fd();
             if (!fd)
-                return end_session(domain, "SHM_REGION without its memfd");
+                return end_session(domain, "SHM_REGION without its memfd", BrokeRules::Yes);
         }
         auto const* before = m_desktop.find(domain, msg.window);
         auto handle = before ? before->handle : 0;
         auto actions = m_desktop.apply(domain, msg);
         if (!actions) {
             if (m_desktop.is_cut_off(domain))
-                return end_session(domain, actions.error().message());
+                return end_session(domain, actions.error().message(), BrokeRules::Yes);
             LOG_DEBUG(log, "message refused", {"domain", domain},
                       {"error", actions.error().message()});
             if (++s.refused > m_options.max_refused)
-                return end_session(domain, "too many refused messages");
+                return end_session(domain, "too many refused messages", BrokeRules::Yes);
             continue;
         }
         m_dirty = true;
@@ -160,7 +173,7 @@ void GuiDaemon::on_readable(std::string const& domain) {
         if (shm) {
             auto buf = xcb::PixelBuffer::map(std::move(fd), *shm);
             if (!buf)
-                return end_session(domain, buf.error().message());
+                return end_session(domain, buf.error().message(), BrokeRules::Yes);
             auto h = m_desktop.find(domain, msg.window)->handle;
             s.buffers.erase(h);
             s.buffers.emplace(h, std::move(*buf));
@@ -175,10 +188,10 @@ void GuiDaemon::on_readable(std::string const& domain) {
 void GuiDaemon::perform(model::Desktop::Actions actions) {
     for (auto& a : actions) {
         if (auto* n = std::get_if<model::Notify>(&a)) {
-            LOG_INFO(log, "notify", {"kind", int(n->kind)}, {"source", n->source},
-                     {"target", n->target}, {"bytes", n->bytes});
             if (n->kind == model::NotifyKind::DomainCutOff)
-                end_session(n->source, "cut off by the desktop's rules");
+                end_session(n->source, "cut off by the desktop's rules", BrokeRules::Yes);
+            else
+                notice(*n);
             continue;
         }
         auto& send = std::get<model::SendToGuest>(a);
@@ -188,7 +201,7 @@ void GuiDaemon::perform(model::Desktop::Actions actions) {
         auto& s = *it->second;
         rg::encode_to(s.out, send.window, send.message);
         if (s.out.size() - s.out_sent > m_options.max_output_bytes) {
-            end_session(send.domain, "not reading dom0's messages");
+            end_session(send.domain, "not reading dom0's messages", BrokeRules::Yes);
             continue;
         }
         flush_output(send.domain);
@@ -203,7 +216,8 @@ void GuiDaemon::flush_output(std::string const& domain) {
     while (s.out_sent < s.out.size()) {
         auto n = s.channel->write(std::span(s.out).subspan(s.out_sent));
         if (!n)
-            return end_session(domain, n.error().message());
+            return end_session(domain, n.error().message(),
+                               n.error().code() == Errc::Closed ? BrokeRules::No : BrokeRules::Yes);
         if (*n == 0)
             break;
         s.out_sent += *n;

@@ -1,5 +1,6 @@
-// bulkhead-guid [--display :N] --domain NAME:LABEL:SOCKET ...: dom0's GUI daemon. For each
-// domain, dom0 names the label (red, orange, yellow, green, gray, blue, purple, black) and the
+// bulkhead-guid [--display :N] [--notice-file PATH] --domain NAME:LABEL:SOCKET ...: dom0's GUI
+// daemon (notices for dom0's tray go to PATH, normally $BULKHEAD_ROOT/run/clipboard-notice). For
+// each domain, dom0 names the label (red, orange, yellow, green, gray, blue, purple, black) and the
 // socket path it listens on, which must be reachable by that domain only (its vchan directory:
 // <vchan dir>/vchan.0.<id>.6000.sock). Runs until SIGTERM/SIGINT or dom0's X server goes away.
 #include <bulkhead/base/log.h>
@@ -18,7 +19,8 @@ using namespace bulkhead;
 namespace {
 
 int usage() {
-    std::fprintf(stderr, "usage: bulkhead-guid [--display :N] --domain NAME:LABEL:SOCKET ...\n");
+    std::fprintf(stderr, "usage: bulkhead-guid [--display :N] [--notice-file PATH] --domain "
+                         "NAME:LABEL:SOCKET ...\n");
     return 2;
 }
 
@@ -30,6 +32,8 @@ int main(int argc, char** argv) {
         std::string_view a = argv[i];
         if (a == "--display" && i + 1 < argc) {
             o.display = argv[++i];
+        } else if (a == "--notice-file" && i + 1 < argc) {
+            o.notice_file = argv[++i];
         } else if (a == "--domain" && i + 1 < argc) {
             std::string v = argv[++i];
             auto c1 = v.find(':');

@@ -39,6 +39,8 @@ Result<XcbCompositor> XcbCompositor::connect(std::string const& display) {
     a.net_wm_name = TRY(conn.atom("_NET_WM_NAME"));
     a.qubes_vmname = TRY(conn.atom("_QUBES_VMNAME"));
     a.qubes_label_color = TRY(conn.atom("_QUBES_LABEL_COLOR"));
+    a.wm_protocols = TRY(conn.atom("WM_PROTOCOLS"));
+    a.wm_delete_window = TRY(conn.atom("WM_DELETE_WINDOW"));
     xcb_gcontext_t gc = xcb_generate_id(conn.get());
     uint32_t values[] = {0, 0};
     TRY(conn.check(xcb_create_gc_checked(conn.get(), gc, conn.root(),
@@ -75,6 +77,9 @@ Result<void> XcbCompositor::create(model::Desktop const& desktop, model::Window 
                         uint32_t(w.domain.size()), w.domain.data());
     xcb_change_property(c, XCB_PROP_MODE_REPLACE, s.id, m_atoms.qubes_label_color,
                         XCB_ATOM_CARDINAL, 32, 1, &rgb);
+    // A window manager's close button asks (WM_DELETE_WINDOW) instead of killing this client.
+    xcb_change_property(c, XCB_PROP_MODE_REPLACE, s.id, m_atoms.wm_protocols, XCB_ATOM_ATOM, 32, 1,
+                        &m_atoms.wm_delete_window);
     auto& shown = m_shown.emplace(w.handle, std::move(s)).first->second;
     shown.title = "\x01"; // differs from every sanitized title: set below
     return set_properties(w, shown);

@@ -97,6 +97,31 @@ Result<XcbCompositor::Dispatched> XcbCompositor::dispatch_events(model::Desktop&
                 out.exposed.push_back(*h);
             break;
         }
+        case XCB_CONFIGURE_NOTIFY: {
+            // The window manager (or the user through it) resized our window: the guest's
+            // window follows. Our own configures match the model and change nothing.
+            auto* e = reinterpret_cast<xcb_configure_notify_event_t*>(ev.get());
+            auto h = handle_of(e->window);
+            auto const* w = h ? desktop.window(*h) : nullptr;
+            if (!w || (w->rect.width == e->width && w->rect.height == e->height))
+                break;
+            // Only a synthetic event (ICCCM 4.1.5) has root coordinates under a reparenting
+            // window manager; otherwise the position stays the model's.
+            bool root_coords = ev->response_type & 0x80;
+            model::Rect r{root_coords ? e->x : w->rect.x, root_coords ? e->y : w->rect.y, e->width,
+                          e->height};
+            m_shown.at(*h).rect = r;
+            append(desktop.resize(*h, r));
+            break;
+        }
+        case XCB_CLIENT_MESSAGE: {
+            auto* e = reinterpret_cast<xcb_client_message_event_t*>(ev.get());
+            auto h = handle_of(e->window);
+            if (h && e->format == 32 && e->type == m_atoms.wm_protocols &&
+                e->data.data32[0] == m_atoms.wm_delete_window)
+                append(desktop.request_close(*h));
+            break;
+        }
         case 0: // an error for an unchecked request (e.g. a window the WM destroyed first)
             ++m_x_errors;
             break;

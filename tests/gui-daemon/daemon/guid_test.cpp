@@ -82,7 +82,8 @@ TEST_CASE("guid + gui-agent: a domain's windows on dom0's screen, framed and tit
     auto hostile_socket = *dir + "/vchan.0.2.6000.sock"; // another domain's
 
     Child guid({program("bulkhead-guid"), "--display", dom0_x.display(), "--domain",
-                "work:blue:" + socket, "--domain", "untrusted:red:" + hostile_socket},
+                "work:blue:" + socket, "--domain", "untrusted:red:" + hostile_socket,
+                "--notice-file", *dir + "/clipboard-notice"},
                *dir + "/guid.log");
     REQUIRE(eventually([&] { return sys::exists(socket) && sys::exists(hostile_socket); }));
 
@@ -158,6 +159,43 @@ TEST_CASE("guid + gui-agent: a domain's windows on dom0's screen, framed and tit
         CHECK(dom0.find("[work] probe"));
     }
 
+    SECTION("resize and close from dom0 (what a window manager does) reach the domain") {
+        REQUIRE(eventually([&] { return dom0.pixel(30 + 100, 40 + 50) == green; }));
+        uint32_t size[] = {300, 150};
+        xcb_configure_window(dom0.c, *shown, XCB_CONFIG_WINDOW_WIDTH | XCB_CONFIG_WINDOW_HEIGHT,
+                             size);
+        xcb_flush(dom0.c);
+        CHECK(eventually([&] {
+            auto g = reply(
+                xcb_get_geometry_reply(guest.c, xcb_get_geometry(guest.c, probe.id), nullptr));
+            return g && g->width == 300 && g->height == 150;
+        }));
+        // The new part shows the guest's pixels, the frame follows the new edges.
+        CHECK(eventually([&] { return dom0.pixel(30 + 250, 40 + 120) == green; }));
+        CHECK(eventually([&] { return dom0.pixel(30 + 299, 40 + 149) == blue; }));
+        CHECK(dom0.pixel(30 + 350, 40 + 50) == 0x000000);
+
+        // The close button: WM_DELETE_WINDOW to dom0's window (which offers it, so a window
+        // manager never kills the daemon's connection instead).
+        auto protocols = dom0.property(*shown_xmessage, dom0.atom("WM_PROTOCOLS"));
+        REQUIRE(protocols.size() == 4);
+        xcb_atom_t offered;
+        std::memcpy(&offered, protocols.data(), 4);
+        CHECK(offered == dom0.atom("WM_DELETE_WINDOW"));
+        xcb_client_message_event_t ev{};
+        ev.response_type = XCB_CLIENT_MESSAGE;
+        ev.format = 32;
+        ev.window = *shown_xmessage;
+        ev.type = dom0.atom("WM_PROTOCOLS");
+        ev.data.data32[0] = offered;
+        xcb_send_event(dom0.c, 0, *shown_xmessage, XCB_EVENT_MASK_NO_EVENT,
+                       reinterpret_cast<char const*>(&ev));
+        xcb_flush(dom0.c);
+        CHECK(xmessage.wait_exit(10s).has_value());
+        CHECK(eventually([&] { return !dom0.find("[work] xmessage"); }));
+        CHECK(dom0.find("[work] probe"));
+    }
+
     SECTION("a hostile domain is cut off while work's window keeps updating") {
         REQUIRE(eventually([&] { return dom0.pixel(30 + 100, 40 + 50) == green; }));
         // untrusted: full-screen override-redirect windows past the per-domain cap (1,000).
@@ -181,6 +219,10 @@ TEST_CASE("guid + gui-agent: a domain's windows on dom0's screen, framed and tit
         probe.repaint(dark_blue);
         CHECK(eventually([&] { return dom0.pixel(30 + 100, 40 + 50) == dark_blue; }));
         CHECK(dom0.pixel(400, 400) == 0x000000); // none of untrusted's windows is left
+        // dom0's tray is told (model/notice.h's record).
+        auto notice = sys::read_file(*dir + "/clipboard-notice");
+        REQUIRE(notice);
+        CHECK(notice->starts_with("cut-off untrusted - 0 "));
         // A second connection on work's socket is refused; work's session goes on.
         auto second = sys::unix_connect(socket);
         REQUIRE(second);

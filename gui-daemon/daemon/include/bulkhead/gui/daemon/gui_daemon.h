@@ -37,7 +37,13 @@ struct GuiDaemonOptions {
     size_t messages_per_wakeup = 512;   // then the loop serves the others first
     size_t max_refused = 1000;          // refused messages before a session is ended
     model::Config config;               // screen size is taken from the display
+    // If set, each notice (clipboard events, a domain cut off) replaces this file with one
+    // model::format_notice_record() line, for dom0's tray ($BULKHEAD_ROOT/run/clipboard-notice).
+    std::string notice_file;
 };
+
+// Why a session ends: the domain went away, or it broke a rule (then the user is told).
+enum class BrokeRules { No, Yes };
 
 class GuiDaemon {
 public:
@@ -61,7 +67,8 @@ private:
     void accept(GuiDomain const& d, int listen_fd);
     void on_readable(std::string const& domain);
     void flush_output(std::string const& domain);
-    void end_session(std::string const& domain, std::string const& why);
+    void end_session(std::string const& domain, std::string const& why, BrokeRules broke);
+    void notice(model::Notify const& n);
     void perform(model::Desktop::Actions actions);
     void on_x_events();
     void frame();
@@ -76,6 +83,7 @@ private:
     std::map<std::string, std::unique_ptr<GuiSession>, std::less<>> m_sessions;
     bool m_dirty = false;
     uint64_t m_sessions_ended = 0;
+    uint64_t m_notices = 0;
 };
 
 } // namespace bulkhead::gui::daemon

@@ -36,8 +36,10 @@ public:
     // Handles the X events that arrived, without blocking: key press/release in our windows →
     // desktop.key (keysym from the server's keyboard map), button and motion → pointer_* in
     // root coordinates, FocusIn on our window (the window manager's choice) → desktop.focus,
-    // Expose → `exposed` (the daemon repaints those windows). Events on other windows are
-    // ignored. Returns the model's actions for the guests.
+    // Expose → `exposed` (the daemon repaints those windows), a new size from the window
+    // manager (ConfigureNotify) → desktop.resize, its WM_DELETE_WINDOW → desktop.request_close
+    // (our windows carry WM_PROTOCOLS, so a window manager asks rather than killing dom0's
+    // client). Events on other windows are ignored. Returns the model's actions for the guests.
     struct Dispatched {
         model::Desktop::Actions actions;
         std::vector<model::WindowHandle> exposed;
@@ -48,7 +50,8 @@ public:
 
 private:
     struct Atoms {
-        xcb_atom_t utf8_string, net_wm_name, qubes_vmname, qubes_label_color;
+        xcb_atom_t utf8_string, net_wm_name, qubes_vmname, qubes_label_color, wm_protocols,
+            wm_delete_window;
     };
     struct Shown {
         xcb_window_t id = 0;
