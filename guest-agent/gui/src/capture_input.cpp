@@ -1,17 +1,55 @@
 // WindowTracker: damaged pixels into the shared buffers, and dom0's input applied with XTEST.
 #include <bulkhead/gui_agent/window_tracker.h>
 
+#include <xcb/shm.h>
 #include <xcb/xtest.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <unistd.h>
 #include <vector>
 
 namespace bulkhead::gui_agent {
 
 namespace rg = rpc::gui;
+
+void WindowTracker::attach(Tracked& w) {
+    if (!m_shm || !w.buffer)
+        return;
+    int fd = ::dup(w.buffer->fd()); // xcb closes the descriptor it sends
+    if (fd < 0)
+        return;
+    uint32_t seg = xcb_generate_id(m_conn);
+    std::unique_ptr<xcb_generic_error_t, decltype(&std::free)> err(
+        xcb_request_check(m_conn, xcb_shm_attach_fd_checked(m_conn, seg, fd, 0)), &std::free);
+    if (err) {
+        m_shm = false; // GetImage from now on
+        return;
+    }
+    w.shm_segment = seg;
+}
+
+void WindowTracker::detach(Tracked& w) {
+    if (w.shm_segment)
+        xcb_shm_detach(m_conn, w.shm_segment);
+    w.shm_segment = 0;
+}
+
+// Whole rows [r.y, r.y + r.height) land in the buffer at their place (stride = width * 4).
+bool WindowTracker::capture_shm(Tracked& w, rg::Rect r) {
+    auto const& b = *w.buffer;
+    std::unique_ptr<xcb_shm_get_image_reply_t, decltype(&std::free)> img(
+        xcb_shm_get_image_reply(m_conn,
+                                xcb_shm_get_image(m_conn, w.id, 0, int16_t(r.y),
+                                                  uint16_t(b.width()), uint16_t(r.height), ~0u,
+                                                  XCB_IMAGE_FORMAT_Z_PIXMAP, w.shm_segment,
+                                                  uint32_t(r.y) * b.region().stride),
+                                nullptr),
+        &std::free);
+    return img && img->size == uint64_t(b.width()) * 4 * r.height;
+}
 
 Result<void> WindowTracker::capture(Outbox& out) {
     struct Pending {
@@ -32,6 +70,10 @@ Result<void> WindowTracker::capture(Outbox& out) {
         if (x1 <= x0 || y1 <= y0)
             continue;
         rg::Rect r{int32_t(x0), int32_t(y0), uint32_t(x1 - x0), uint32_t(y1 - y0)};
+        if (w.shm_segment && capture_shm(w, r)) {
+            TRY(out.push(id, rg::Damage{r}));
+            continue;
+        }
         pending.push_back(
             {id, r,
              xcb_get_image(m_conn, XCB_IMAGE_FORMAT_Z_PIXMAP, id, int16_t(r.x), int16_t(r.y),

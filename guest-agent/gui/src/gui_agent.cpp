@@ -82,7 +82,8 @@ Result<void> run_gui_agent(GuiAgentOptions const& options) {
         loop->add_timer(std::chrono::milliseconds(10), tick);
     };
     loop->add_timer(std::chrono::milliseconds(10), tick);
-    LOG_INFO(log, "connected", {"socket", options.socket}, {"windows", tracker.window_count()});
+    LOG_INFO(log, "connected", {"socket", options.socket}, {"windows", tracker.window_count()},
+             {"xshm", tracker.uses_xshm() ? "yes" : "no"});
     flush();
     TRY(loop->run());
     if (failed)

@@ -2,6 +2,7 @@
 #include <bulkhead/gui_agent/window_tracker.h>
 
 #include <xcb/composite.h>
+#include <xcb/shm.h>
 #include <xcb/xtest.h>
 
 #include <algorithm>
@@ -73,6 +74,11 @@ Result<WindowTracker> WindowTracker::connect(std::string const& display) {
     auto xt = reply(xcb_test_get_version_reply(c, xcb_test_get_version(c, 2, 2), nullptr));
     if (!xt)
         return fail("the X server has no XTEST extension");
+    bool shm = false;
+    if (auto const* sext = xcb_get_extension_data(c, &xcb_shm_id); sext && sext->present) {
+        auto v = reply(xcb_shm_query_version_reply(c, xcb_shm_query_version(c), nullptr));
+        shm = v && (v->major_version > 1 || (v->major_version == 1 && v->minor_version >= 2));
+    }
     Atoms a{intern(c, "_NET_WM_NAME"), intern(c, "UTF8_STRING"), intern(c, "WM_PROTOCOLS"),
             intern(c, "WM_DELETE_WINDOW")};
     xcb_screen_t* screen = it.data;
@@ -84,7 +90,7 @@ Result<WindowTracker> WindowTracker::connect(std::string const& display) {
         c, xcb_change_window_attributes_checked(c, screen->root, XCB_CW_EVENT_MASK, &mask)));
     if (err)
         return fail("cannot select structure events on the root window");
-    return WindowTracker(c, screen, uint8_t(dext->first_event + XCB_DAMAGE_NOTIFY), a);
+    return WindowTracker(c, screen, uint8_t(dext->first_event + XCB_DAMAGE_NOTIFY), a, shm);
 }
 
 WindowTracker::WindowTracker(WindowTracker&& other) noexcept
@@ -92,7 +98,8 @@ WindowTracker::WindowTracker(WindowTracker&& other) noexcept
     , m_screen(other.m_screen)
     , m_damage_event(other.m_damage_event)
     , m_atoms(other.m_atoms)
-    , m_windows(std::move(other.m_windows)) {}
+    , m_windows(std::move(other.m_windows))
+    , m_shm(other.m_shm) {}
 
 WindowTracker::~WindowTracker() {
     if (m_conn)
@@ -148,7 +155,9 @@ Result<void> WindowTracker::add(Outbox& out, xcb_window_t id, rg::Rect rect, boo
 Result<void> WindowTracker::ensure_buffer(Outbox& out, Tracked& w) {
     if (w.buffer && w.buffer->width() == w.rect.width && w.buffer->height() == w.rect.height)
         return {};
+    detach(w);
     w.buffer = TRY(SharedBuffer::create(w.rect.width, w.rect.height));
+    attach(w);
     UniqueFd fd(::dup(w.buffer->fd()));
     if (!fd)
         return Error::from_errno("dup (pixel buffer)", errno);
@@ -260,8 +269,11 @@ Result<void> WindowTracker::dispatch(Outbox& out) {
         }
         case XCB_DESTROY_NOTIFY: {
             auto* e = reinterpret_cast<xcb_destroy_notify_event_t*>(ev.get());
-            if (m_windows.erase(e->window))
+            if (auto* w = find(e->window)) {
+                detach(*w);
+                m_windows.erase(e->window);
                 TRY(out.push(e->window, rg::Destroy{}));
+            }
             break;
         }
         case XCB_PROPERTY_NOTIFY: {

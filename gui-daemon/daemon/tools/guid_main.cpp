@@ -4,6 +4,7 @@
 // socket path it listens on, which must be reachable by that domain only (its vchan directory:
 // <vchan dir>/vchan.0.<id>.6000.sock). Runs until SIGTERM/SIGINT or dom0's X server goes away.
 #include <bulkhead/base/log.h>
+#include <bulkhead/base/sys/proc.h>
 #include <bulkhead/dom0/store/domain_record.h>
 #include <bulkhead/gui/daemon/gui_daemon.h>
 
@@ -59,6 +60,8 @@ int main(int argc, char** argv) {
     sigaddset(&mask, SIGINT);
     sigprocmask(SIG_BLOCK, &mask, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
+    // Each window's memfd stays open (XShm attaches it): up to the per-domain window cap each.
+    (void)sys::raise_fd_limit();
     auto d = gui::daemon::GuiDaemon::create(o);
     if (!d) {
         std::fprintf(stderr, "bulkhead-guid: %s\n", d.error().message().c_str());

@@ -1,6 +1,10 @@
 #include <bulkhead/gui/xcb/compositor.h>
 
+#include <xcb/shm.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <unistd.h>
 #include <unordered_set>
 
 namespace bulkhead::gui::xcb {
@@ -48,6 +52,14 @@ Result<XcbCompositor> XcbCompositor::connect(std::string const& display) {
                    "xcb_create_gc"));
     XcbCompositor comp(std::move(conn), a, gc);
     TRY(comp.load_keymap());
+    auto const* shm_ext = xcb_get_extension_data(comp.m_conn.get(), &xcb_shm_id);
+    if (shm_ext && shm_ext->present) {
+        auto* v = xcb_shm_query_version_reply(comp.m_conn.get(),
+                                              xcb_shm_query_version(comp.m_conn.get()), nullptr);
+        comp.m_shm =
+            v && (v->major_version > 1 || (v->major_version == 1 && v->minor_version >= 2));
+        std::free(v);
+    }
     return comp;
 }
 
@@ -134,6 +146,7 @@ Result<void> XcbCompositor::sync(model::Desktop const& desktop) {
     for (auto it = m_shown.begin(); it != m_shown.end();) {
         auto const* w = desktop.window(it->first);
         if (!w) {
+            detach(it->first);
             xcb_destroy_window(c, it->second.id);
             it = m_shown.erase(it);
             continue;
@@ -201,6 +214,14 @@ Result<void> XcbCompositor::paint(model::Desktop const& desktop, model::WindowHa
     if (x1 <= x0 || y1 <= y0)
         return {};
     auto* c = m_conn.get();
+    if (auto seg = m_shm ? segment(h, buffer) : std::nullopt) {
+        xcb_shm_put_image(c, it->second.id, m_gc, uint16_t(buffer.stride() / 4),
+                          uint16_t(buffer.height()), uint16_t(x0), uint16_t(y0), uint16_t(x1 - x0),
+                          uint16_t(y1 - y0), int16_t(x0), int16_t(y0), 24,
+                          XCB_IMAGE_FORMAT_Z_PIXMAP, 0, *seg, 0);
+        TRY(draw_border(desktop, *w));
+        return m_conn.sync();
+    }
     size_t row_bytes = size_t(x1 - x0) * 4;
     // Rows per PutImage so each request stays under the server's maximum request length.
     size_t max_bytes = size_t(xcb_get_maximum_request_length(c)) * 4 - 64;
@@ -220,6 +241,36 @@ Result<void> XcbCompositor::paint(model::Desktop const& desktop, model::WindowHa
     }
     TRY(draw_border(desktop, *w));
     return m_conn.sync();
+}
+
+} // namespace bulkhead::gui::xcb
+
+namespace bulkhead::gui::xcb {
+
+std::optional<uint32_t> XcbCompositor::segment(model::WindowHandle h, PixelBuffer const& buffer) {
+    auto it = m_segments.find(h);
+    if (it != m_segments.end() && it->second.serial == buffer.serial())
+        return it->second.seg;
+    detach(h);
+    int fd = ::dup(buffer.fd()); // xcb closes the descriptor it sends
+    if (fd < 0)
+        return std::nullopt;
+    auto* c = m_conn.get();
+    uint32_t seg = xcb_generate_id(c);
+    if (!m_conn.check(xcb_shm_attach_fd_checked(c, seg, fd, 1), "xcb_shm_attach_fd")) {
+        m_shm = false; // this server cannot: PutImage from now on
+        return std::nullopt;
+    }
+    m_segments[h] = {buffer.serial(), seg};
+    return seg;
+}
+
+void XcbCompositor::detach(model::WindowHandle h) {
+    auto it = m_segments.find(h);
+    if (it == m_segments.end())
+        return;
+    xcb_shm_detach(m_conn.get(), it->second.seg);
+    m_segments.erase(it);
 }
 
 } // namespace bulkhead::gui::xcb

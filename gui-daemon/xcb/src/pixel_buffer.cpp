@@ -1,6 +1,7 @@
 #include <bulkhead/base/sys/fd.h>
 #include <bulkhead/gui/xcb/pixel_buffer.h>
 
+#include <atomic>
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -23,13 +24,25 @@ Result<PixelBuffer> PixelBuffer::map(UniqueFd fd, rpc::gui::ShmRegion const& reg
     void* p = ::mmap(nullptr, region.size, PROT_READ, MAP_SHARED, fd.get(), 0);
     if (p == MAP_FAILED)
         return Error::from_errno("mmap of the guest's pixel buffer", errno);
-    return PixelBuffer(p, region.size, region);
+    return PixelBuffer(std::move(fd), p, region.size, region);
+}
+
+PixelBuffer::PixelBuffer(UniqueFd fd, void const* base, size_t len,
+                         rpc::gui::ShmRegion const& region)
+    : m_fd(std::move(fd))
+    , m_base(static_cast<std::byte const*>(base))
+    , m_len(len)
+    , m_region(region) {
+    static std::atomic<uint64_t> next{1};
+    m_serial = next++;
 }
 
 PixelBuffer::PixelBuffer(PixelBuffer&& other) noexcept
-    : m_base(std::exchange(other.m_base, nullptr))
+    : m_fd(std::move(other.m_fd))
+    , m_base(std::exchange(other.m_base, nullptr))
     , m_len(std::exchange(other.m_len, 0))
-    , m_region(other.m_region) {}
+    , m_region(other.m_region)
+    , m_serial(other.m_serial) {}
 
 PixelBuffer::~PixelBuffer() {
     if (m_base)

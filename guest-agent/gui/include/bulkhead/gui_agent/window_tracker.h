@@ -35,6 +35,8 @@ public:
     // One message from dom0 (already validated).
     Result<void> apply(rpc::gui::ValidatedMessage const& m);
     size_t window_count() const { return m_windows.size(); }
+    // Whether damaged rows go straight into the shared buffers (MIT-SHM 1.2) or via GetImage.
+    bool uses_xshm() const { return m_shm; }
 
 private:
     struct Tracked {
@@ -44,17 +46,20 @@ private:
         bool mapped = false;
         xcb_damage_damage_t damage = 0;
         std::optional<SharedBuffer> buffer;
+        uint32_t shm_segment = 0; // the buffer attached to the X server (XShm), or 0
         std::optional<rpc::gui::Rect> dirty;
     };
     struct Atoms {
         xcb_atom_t net_wm_name, utf8_string, wm_protocols, wm_delete_window;
     };
 
-    WindowTracker(xcb_connection_t* c, xcb_screen_t* screen, uint8_t damage_event, Atoms atoms)
+    WindowTracker(xcb_connection_t* c, xcb_screen_t* screen, uint8_t damage_event, Atoms atoms,
+                  bool shm)
         : m_conn(c)
         , m_screen(screen)
         , m_damage_event(damage_event)
-        , m_atoms(atoms) {}
+        , m_atoms(atoms)
+        , m_shm(shm) {}
 
     Result<void> add(Outbox& out, xcb_window_t id, rpc::gui::Rect rect, bool override_redirect,
                      bool mapped);
@@ -65,6 +70,10 @@ private:
     Result<void> send_class(Outbox& out, xcb_window_t id);
     void mark_dirty(Tracked& w, rpc::gui::Rect r);
     Result<void> capture(Outbox& out);
+    // XShm: the X server writes damaged rows straight into the shared buffer.
+    void attach(Tracked& w);
+    void detach(Tracked& w);
+    bool capture_shm(Tracked& w, rpc::gui::Rect r);
     Result<void> close(Tracked const& w);
     Tracked* find(rpc::gui::WindowId id);
 
@@ -73,6 +82,7 @@ private:
     uint8_t m_damage_event = 0;
     Atoms m_atoms;
     std::map<xcb_window_t, Tracked> m_windows;
+    bool m_shm = false; // MIT-SHM 1.2 (fd passing) on the domain's X server
 };
 
 } // namespace bulkhead::gui_agent

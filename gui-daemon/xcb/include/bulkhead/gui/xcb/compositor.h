@@ -25,6 +25,8 @@ public:
     Result<void> sync(model::Desktop const& desktop);
     // Copies `region` (window coordinates) of the buffer to the window, then redraws the
     // daemon border if the window has one. Region clipped to the window and the buffer.
+    // With MIT-SHM 1.2 (fd passing) the X server reads the buffer's memfd itself (attached
+    // read-only once per buffer, ShmPutImage); otherwise the pixels go in PutImage requests.
     Result<void> paint(model::Desktop const& desktop, model::WindowHandle h,
                        PixelBuffer const& buffer, model::Rect region);
 
@@ -47,6 +49,8 @@ public:
     Result<Dispatched> dispatch_events(model::Desktop& desktop);
     // X errors for unchecked requests seen by dispatch_events (counted, not fatal).
     uint64_t x_errors() const { return m_x_errors; }
+    // Whether paint() uses XShm (the server has MIT-SHM 1.2 and no attach failed).
+    bool uses_xshm() const { return m_shm; }
 
 private:
     struct Atoms {
@@ -73,6 +77,9 @@ private:
     Result<void> load_keymap();
     uint32_t keysym(uint8_t keycode, uint16_t state) const;
     std::optional<model::WindowHandle> handle_of(xcb_window_t id) const;
+    // The XShm segment of h's current buffer, attached when the buffer is new to us.
+    std::optional<uint32_t> segment(model::WindowHandle h, PixelBuffer const& buffer);
+    void detach(model::WindowHandle h);
 
     XcbConnection m_conn;
     Atoms m_atoms;
@@ -83,6 +90,12 @@ private:
     uint8_t m_keysyms_per_keycode = 0;
     std::vector<uint32_t> m_keysyms; // the server's keyboard map from m_min_keycode
     uint64_t m_x_errors = 0;
+    bool m_shm = false;
+    struct Segment {
+        uint64_t serial = 0;
+        uint32_t seg = 0;
+    };
+    std::unordered_map<model::WindowHandle, Segment> m_segments;
 };
 
 } // namespace bulkhead::gui::xcb

@@ -27,15 +27,18 @@ public:
     uint32_t stride() const { return m_region.stride; }
     // Row y (y < height): width * 4 bytes of XRGB8888.
     std::span<std::byte const> row(uint32_t y) const;
+    // The memfd itself (the compositor hands dom0's X server a copy for XShm) and a number
+    // no other buffer of this process has (so a replaced buffer is never taken for the old).
+    int fd() const { return m_fd.get(); }
+    uint64_t serial() const { return m_serial; }
 
 private:
-    PixelBuffer(void const* base, size_t len, rpc::gui::ShmRegion const& region)
-        : m_base(static_cast<std::byte const*>(base))
-        , m_len(len)
-        , m_region(region) {}
+    PixelBuffer(UniqueFd fd, void const* base, size_t len, rpc::gui::ShmRegion const& region);
+    UniqueFd m_fd;
     std::byte const* m_base = nullptr;
     size_t m_len = 0;
     rpc::gui::ShmRegion m_region;
+    uint64_t m_serial = 0;
 };
 
 } // namespace bulkhead::gui::xcb
