@@ -366,5 +366,13 @@ TEST_CASE("hostile domain: GUI windows of absurd sizes and counts, junk titles, 
             return eventually([&] { return dom0.pixel(320 + 150, 240 + 100) == 0x00cc00; }, 2s);
         },
         30s));
+    // dom0 wrote only where it chose: its sockets, its notice file (and the test's logs).
+    auto files = sys::list_dir(*dir);
+    REQUIRE(files);
+    for (auto const& f : *files) {
+        INFO("file in dom0's GUI directory: " << f);
+        CHECK((f == "vchan.0.1.6000.sock" || f == "vchan.0.2.6000.sock" || f == "notice" ||
+               f == "guid.log" || f == "agent.log"));
+    }
     (void)sys::remove_tree(*dir);
 }
