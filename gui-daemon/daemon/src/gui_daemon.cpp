@@ -50,14 +50,17 @@ Result<std::unique_ptr<GuiDaemon>> GuiDaemon::create(GuiDaemonOptions options) {
 }
 
 Result<void> GuiDaemon::listen(GuiDomain const& dom) {
-    TRY(m_desktop.add_domain(dom.name, dom.label));
+    if (m_listeners.contains(dom.name))
+        return unexpected(Errc::Exists, "gui: " + dom.name + " has a GUI socket already");
+    if (!m_desktop.has_domain(dom.name))
+        TRY(m_desktop.add_domain(dom.name, dom.label));
     auto fd = TRY_CTX(sys::unix_listen(dom.socket, 1, SOCK_CLOEXEC | SOCK_NONBLOCK),
                       "gui socket of " + dom.name);
     // The domain's gui-agent may run as an unprivileged (user-namespace) uid. Only this
     // domain sees the directory the socket is in.
     TRY(sys::chmod(dom.socket, 0666));
     int raw = fd.get();
-    m_listeners.push_back(std::move(fd));
+    m_listeners[dom.name] = {std::move(fd), dom.socket};
     GuiDomain copy = dom;
     return m_loop->watch(raw, EventLoop::Readable,
                          [this, copy, raw](uint32_t) { accept(copy, raw); });

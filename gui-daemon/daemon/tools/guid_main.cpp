@@ -20,8 +20,9 @@ using namespace bulkhead;
 namespace {
 
 int usage() {
-    std::fprintf(stderr, "usage: bulkhead-guid [--display :N] [--notice-file PATH] --domain "
-                         "NAME:LABEL:SOCKET ...\n");
+    std::fprintf(stderr,
+                 "usage: bulkhead-guid [--display :N] [--notice-file PATH] [--control-fd N] "
+                 "[--domain NAME:LABEL:SOCKET ...]\n");
     return 2;
 }
 
@@ -29,10 +30,15 @@ int usage() {
 
 int main(int argc, char** argv) {
     gui::daemon::GuiDaemonOptions o;
+    int control_fd = -1;
     for (int i = 1; i < argc; ++i) {
         std::string_view a = argv[i];
         if (a == "--display" && i + 1 < argc) {
             o.display = argv[++i];
+        } else if (a == "--control-fd" && i + 1 < argc) {
+            control_fd = std::atoi(argv[++i]);
+            if (control_fd < 3)
+                return usage();
         } else if (a == "--notice-file" && i + 1 < argc) {
             o.notice_file = argv[++i];
         } else if (a == "--domain" && i + 1 < argc) {
@@ -52,7 +58,7 @@ int main(int argc, char** argv) {
             return usage();
         }
     }
-    if (o.domains.empty())
+    if (o.domains.empty() && control_fd < 0)
         return usage();
     sigset_t mask;
     sigemptyset(&mask);
@@ -66,6 +72,12 @@ int main(int argc, char** argv) {
     if (!d) {
         std::fprintf(stderr, "bulkhead-guid: %s\n", d.error().message().c_str());
         return 1;
+    }
+    if (control_fd >= 0) {
+        if (auto r = (*d)->watch_control(UniqueFd(control_fd)); !r) {
+            std::fprintf(stderr, "bulkhead-guid: %s\n", r.error().message().c_str());
+            return 1;
+        }
     }
     UniqueFd sfd(::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK));
     if (!sfd ||

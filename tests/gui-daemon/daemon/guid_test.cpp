@@ -251,3 +251,43 @@ TEST_CASE("guid + gui-agent: a domain's windows on dom0's screen, framed and tit
 
     (void)sys::remove_tree(*dir);
 }
+
+TEST_CASE("guid --control-fd: domains added and removed while it runs (as bulkheadd starts and "
+          "halts them)") {
+    Xvfb dom0_x("640x480x24");
+    Xvfb guest_x("640x480x24");
+    auto dir = sys::make_temp_dir("/tmp/bulkhead-guid-test-");
+    REQUIRE(dir);
+    auto socket = *dir + "/vchan.0.7.6000.sock";
+    auto control = sys::pipe();
+    REQUIRE(control);
+    Child guid({program("bulkhead-guid"), "--display", dom0_x.display(), "--control-fd", "3"},
+               *dir + "/guid.log", std::nullopt, {{3, control->first.get()}});
+    control->first.reset();
+    auto say = [&](std::string const& lines) {
+        REQUIRE(sys::write_all(control->second.get(), lines));
+    };
+    say("hello\nadd work chartreuse " + socket + "\n"); // refused lines change nothing
+    say("add work blue " + socket + "\n");
+    REQUIRE(eventually([&] { return sys::exists(socket); }));
+
+    XClient guest(guest_x.display());
+    Probe probe(guest, 30, 40, 200, 100);
+    Child agent({program("bulkhead-gui-agent"), "--display", guest_x.display(), "--socket", socket},
+                *dir + "/agent.log");
+    XClient dom0(dom0_x.display());
+    REQUIRE(eventually([&] { return dom0.find("[work] probe").has_value(); }));
+    CHECK(eventually([&] { return dom0.pixel(30 + 1, 40 + 1) == blue; }));
+
+    say("remove work\n");
+    CHECK(eventually([&] { return !dom0.find("[work] probe"); }));
+    CHECK(!sys::exists(socket));
+    CHECK(agent.wait_exit(10s).has_value()); // its session ended
+
+    // dom0 went away: the daemon stops.
+    control->second.reset();
+    auto status = guid.wait_exit(10s);
+    REQUIRE(status);
+    CHECK(status->code == 0);
+    (void)sys::remove_tree(*dir);
+}

@@ -37,8 +37,10 @@ inline std::string program(char const* name) {
 struct Child {
     pid_t pid = -1;
     std::optional<sys::ExitStatus> status;
+    // extra_fds: {child fd, parent fd} beside stdio.
     Child(std::vector<std::string> argv, std::string const& log,
-          std::optional<std::vector<std::string>> env = std::nullopt) {
+          std::optional<std::vector<std::string>> env = std::nullopt,
+          std::vector<std::pair<int, int>> extra_fds = {}) {
         auto out = sys::open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         auto null = sys::open("/dev/null", O_RDONLY | O_CLOEXEC);
         REQUIRE(out);
@@ -47,6 +49,7 @@ struct Child {
         o.argv = std::move(argv);
         o.env = std::move(env);
         o.fds = {{0, null->get()}, {1, out->get()}, {2, out->get()}};
+        o.fds.insert(o.fds.end(), extra_fds.begin(), extra_fds.end());
         auto p = sys::spawn(o);
         REQUIRE(p);
         pid = *p;

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace bulkhead::gui::daemon {
@@ -29,6 +30,14 @@ struct GuiDomain {
     model::Label label;
     std::string socket;
 };
+
+// One control line, parsed (see GuiDaemon::watch_control): names [A-Za-z0-9_.-], at most 64;
+// a known label; an absolute socket path. Errc::Invalid for anything else.
+struct ControlCommand {
+    enum class Kind { Add, Remove } kind;
+    GuiDomain domain; // Remove: only the name
+};
+Result<ControlCommand> parse_control_line(std::string_view line);
 
 struct GuiDaemonOptions {
     std::string display; // dom0's X display; empty: $DISPLAY
@@ -54,6 +63,17 @@ public:
     Result<void> run() { return m_loop->run(); }
     void stop() { m_loop->stop(); }
 
+    // Domains can come and go while it runs (a domain started or halted). add_domain
+    // listens on the domain's socket; remove_domain ends its session (its windows go), stops
+    // listening and removes the socket file.
+    Result<void> add_domain(GuiDomain const& domain);
+    void remove_domain(std::string const& name);
+    // dom0's control stream (bulkheadd's pipe, trusted): one command a line,
+    //   add NAME LABEL SOCKET    (LABEL: red orange yellow green gray blue purple black)
+    //   remove NAME
+    // A line it cannot use is logged and skipped; EOF stops the daemon (dom0 went away).
+    Result<void> watch_control(UniqueFd fd);
+
     model::Desktop& desktop() { return m_desktop; }
     xcb::XcbCompositor& compositor() { return m_compositor; }
     bool connected(std::string const& domain) const;
@@ -64,6 +84,7 @@ private:
     GuiDaemon(GuiDaemonOptions options, std::unique_ptr<EventLoop> loop, model::Desktop desktop,
               xcb::XcbCompositor compositor);
     Result<void> listen(GuiDomain const& d);
+    void on_control();
     void accept(GuiDomain const& d, int listen_fd);
     void on_readable(std::string const& domain);
     void flush_output(std::string const& domain);
@@ -79,7 +100,13 @@ private:
     std::unique_ptr<EventLoop> m_loop;
     model::Desktop m_desktop;
     xcb::XcbCompositor m_compositor;
-    std::vector<UniqueFd> m_listeners;
+    struct Listening {
+        UniqueFd fd;
+        std::string socket;
+    };
+    std::map<std::string, Listening, std::less<>> m_listeners;
+    UniqueFd m_control;
+    std::string m_control_buf;
     std::map<std::string, std::unique_ptr<GuiSession>, std::less<>> m_sessions;
     bool m_dirty = false;
     uint64_t m_sessions_ended = 0;
