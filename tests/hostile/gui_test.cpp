@@ -13,8 +13,6 @@
 #include <bulkhead/rpc/gui/encode.h>
 #include <bulkhead/rpc/gui/protocol.h>
 
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -106,20 +104,9 @@ struct Hostile {
             return false;
         out.clear();
         rg::encode_to(out, id, buf->region());
-        msghdr msg{};
-        iovec iov{out.data(), out.size()};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))]{};
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        auto* cm = CMSG_FIRSTHDR(&msg);
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        int memfd = buf->fd();
-        std::memcpy(CMSG_DATA(cm), &memfd, sizeof memfd);
-        if (::sendmsg(fd.get(), &msg, MSG_NOSIGNAL) != ssize_t(out.size()))
+        // The memfd rides with its SHM_REGION frame, as the gui-agent sends it.
+        if (!sys::send_fd(fd.get(), buf->fd(),
+                          std::string_view(reinterpret_cast<char const*>(out.data()), out.size())))
             return false;
         out.clear();
         rg::encode_to(out, id, rg::Map{0, rg::OverrideRedirect::Yes});
