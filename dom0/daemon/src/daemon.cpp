@@ -1,5 +1,6 @@
 #include "daemon.h"
 #include "crash_recovery.h"
+#include "gui_bridge.h"
 #include "serialized_hypervisor.h"
 
 #include <bulkhead/base/log.h>
@@ -82,6 +83,7 @@ Daemon::~Daemon() {
     m_pool.reset();
     m_broker.reset();
     m_manager.reset();
+    m_gui.reset();
 }
 
 Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
@@ -101,7 +103,25 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
     }
     d->m_broker = std::make_unique<Broker>(*d->m_loop, *d->m_plumbing, *d);
     auto tools = TRY(stage_guest_tools(d->m_opts.agent_dir, d->m_layout));
-    d->m_manager = std::make_unique<DomainManager>(*d->m_hv, *d, *d->m_broker, d->m_layout, tools);
+    AgentHub* hub = d->m_broker.get();
+    if (!d->m_opts.gui_display.empty()) {
+        if (d->m_hv->backend_name() != "sandbox")
+            return unexpected(Errc::Unsupported,
+                              "--gui-display: the GUI runs on the sandbox backend only for now");
+        // The domain's half, for templates with an X server (dynamically linked: such a
+        // template has the X libraries).
+        TRY_CTX(sys::install_file(d->m_opts.agent_dir + "/bulkhead-gui-agent",
+                                  tools + "/bulkhead-gui-agent", 0755),
+                "guest tools");
+        auto guid = TRY(sys::self_exe_dir()) + "/bulkhead-guid";
+        d->m_gui = TRY(GuiBridge::start(*d->m_broker, d->m_layout, guid, d->m_opts.gui_display,
+                                        [dp = d.get()](std::string const& name) {
+                                            auto l = dp->m_store->get_property(name, "label");
+                                            return l ? l->value : std::string();
+                                        }));
+        hub = d->m_gui.get();
+    }
+    d->m_manager = std::make_unique<DomainManager>(*d->m_hv, *d, *hub, d->m_layout, tools);
     TRY(d->m_loop->watch(d->m_hv->event_fd(), EventLoop::Readable,
                          [dp = d.get()](uint32_t) { dp->m_manager->on_hypervisor_events(); }));
     // Disposables left by a previous run (crash) keep nothing: remove them.

@@ -26,6 +26,8 @@
 
 namespace bulkhead::dom0 {
 
+class GuiBridge;
+
 struct DaemonOptions {
     std::string root;             // $BULKHEAD_ROOT
     std::string backend = "auto"; // auto | sandbox | xen
@@ -38,6 +40,7 @@ struct DaemonOptions {
     std::chrono::milliseconds ask_timeout{60000}; // no answer by then = deny
     std::string uplink_netns;            // sandbox: where sys-net's uplink goes ("" = host)
     std::vector<std::string> uplink_dns; // sandbox: upstream resolvers ("" = resolv.conf)
+    std::string gui_display; // sandbox: dom0's X display for bulkhead-guid ("" = no GUI)
 };
 
 // The answerer for --ask-agent (auto: dialog when a display is set, else none); none = a
@@ -104,6 +107,7 @@ private:
     std::unique_ptr<Hypervisor> m_hv;
     std::unique_ptr<Plumbing> m_plumbing;
     std::unique_ptr<Broker> m_broker;
+    std::unique_ptr<GuiBridge> m_gui; // wraps m_broker as the manager's AgentHub
     std::unique_ptr<DomainManager> m_manager;
     std::unique_ptr<ApiServer> m_api;
     std::unique_ptr<DispvmPool> m_pool; // preloaded disposables (preload-dispvm-max)

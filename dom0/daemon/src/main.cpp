@@ -18,7 +18,7 @@ constexpr char const* kUsage =
     "usage: bulkheadd [--backend auto|sandbox|xen] [--root DIR] [--policy-dir DIR]...\n"
     "                 [--agent-dir DIR] [--userns auto|on|off] [--xen-kernels-dir DIR]\n"
     "                 [--ask-agent none|dialog|script:PATH] [--ask-timeout SECONDS]\n"
-    "                 [--uplink-netns PATH] [--uplink-dns ADDR]...\n"
+    "                 [--uplink-netns PATH] [--uplink-dns ADDR]... [--gui-display DISPLAY]\n"
     "\n"
     "The Bulkhead dom0 daemon: domain store, domains, qrexec broker, admin API.\n"
     "  --backend     hypervisor backend (default auto: xen when this is dom0 on Xen)\n"
@@ -40,7 +40,10 @@ constexpr char const* kUsage =
     "  --uplink-netns  sandbox: network namespace (path) that receives the uplink of a\n"
     "                netvm without a netvm (sys-net); default: this host's\n"
     "  --uplink-dns  sandbox: upstream DNS resolver for that uplink; repeatable\n"
-    "                (default: the non-loopback nameservers of /etc/resolv.conf)\n";
+    "                (default: the non-loopback nameservers of /etc/resolv.conf)\n"
+    "  --gui-display sandbox: run bulkhead-guid (next to this program) on this X display;\n"
+    "                each running domain gets a GUI socket, vchan.0.<id>.6000.sock in\n"
+    "                its vchan directory, for its bulkhead-gui-agent (default: no GUI)\n";
 
 } // namespace
 
@@ -75,6 +78,8 @@ int main(int argc, char** argv) {
             opts.uplink_netns = value();
         } else if (a == "--uplink-dns") {
             opts.uplink_dns.push_back(value());
+        } else if (a == "--gui-display") {
+            opts.gui_display = value();
         } else if (a == "--ask-agent") {
             opts.ask_agent = value();
         } else if (a == "--ask-timeout") {
