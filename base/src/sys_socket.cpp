@@ -87,27 +87,68 @@ Result<void> shutdown_both(int fd) {
     return {};
 }
 
-Result<void> send_fd(int sock, int fd, std::string_view payload) {
-    char byte = 0;
-    iovec iov{payload.empty() ? &byte : const_cast<char*>(payload.data()),
-              payload.empty() ? 1 : payload.size()};
+Result<size_t> send_with_fd(int sock, std::span<std::byte const> buf, int fd, int flags) {
+    iovec iov{const_cast<std::byte*>(buf.data()), buf.size()};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
     msghdr msg{};
     msg.msg_iov = &iov;
     msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    if (fd >= 0) {
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+    }
     for (;;) {
-        if (::sendmsg(sock, &msg, MSG_NOSIGNAL) >= 0)
-            return {};
+        ssize_t n = ::sendmsg(sock, &msg, MSG_NOSIGNAL | flags);
+        if (n >= 0)
+            return size_t(n);
         if (errno != EINTR)
             return Error::from_errno("sendmsg", errno);
     }
+}
+
+Result<size_t> recv_with_fds(int sock, std::span<std::byte> buf, std::vector<UniqueFd>& fds,
+                             size_t max_fds, int flags) {
+    iovec iov{buf.data(), buf.size()};
+    std::vector<char> control(CMSG_SPACE(sizeof(int) * max_fds));
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.data();
+    msg.msg_controllen = control.size();
+    ssize_t n;
+    do {
+        n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | flags);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0)
+        return Error::from_errno("recvmsg", errno);
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; ++i) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            fds.emplace_back(fd);
+        }
+    }
+    if (msg.msg_flags & MSG_CTRUNC)
+        return unexpected(Errc::Limit, "recvmsg: more descriptors than " + std::to_string(max_fds) +
+                                           " in one message");
+    return size_t(n);
+}
+
+Result<void> send_fd(int sock, int fd, std::string_view payload) {
+    char byte = 0;
+    auto bytes = payload.empty()
+                     ? std::span<std::byte const>(reinterpret_cast<std::byte const*>(&byte), 1)
+                     : std::as_bytes(std::span(payload.data(), payload.size()));
+    TRY(send_with_fd(sock, bytes, fd));
+    return {};
 }
 
 Result<std::pair<UniqueFd, std::string>> recv_fd(int sock, size_t max_payload) {
@@ -119,36 +160,12 @@ Result<std::pair<UniqueFd, std::string>> recv_fd(int sock, size_t max_payload) {
 
 Result<std::pair<UniqueFd, std::string>> recv_maybe_fd(int sock, size_t max_payload) {
     std::string payload(max_payload, '\0');
-    iovec iov{payload.data(), payload.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n;
-    do {
-        n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0)
-        return Error::from_errno("recvmsg", errno);
+    std::vector<UniqueFd> fds; // only one descriptor is expected: extras are closed
+    auto n = TRY(recv_with_fds(sock, std::as_writable_bytes(std::span(payload)), fds));
     if (n == 0)
         return unexpected(Errc::Closed, "recvmsg: end of stream");
-    UniqueFd got;
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-            continue;
-        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < count; ++i) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-            if (!got)
-                got.reset(fd);
-            else
-                ::close(fd); // only one descriptor is expected; close extras
-        }
-    }
-    payload.resize(size_t(n));
+    payload.resize(n);
+    UniqueFd got = fds.empty() ? UniqueFd() : std::move(fds.front());
     return std::pair{std::move(got), std::move(payload)};
 }
 

@@ -1,10 +1,10 @@
 #include <bulkhead/base/event_loop.h>
+#include <bulkhead/base/sys/socket.h>
 #include <bulkhead/rpc/gui/fd_channel.h>
 
 #include <cerrno>
-#include <cstring>
 #include <sys/socket.h>
-#include <unistd.h>
+#include <vector>
 
 namespace bulkhead::rpc::gui {
 
@@ -22,42 +22,26 @@ GuiSocketChannel::GuiSocketChannel(UniqueFd fd, DomainId peer, Port port, size_t
 Result<size_t> GuiSocketChannel::read(std::span<std::byte> buf) {
     if (buf.empty())
         return size_t(0);
-    iovec iov{buf.data(), buf.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * max_fds_per_read)] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    ssize_t n;
-    do {
-        n = ::recvmsg(m_fd.get(), &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return size_t(0);
-        if (errno == ECONNRESET)
-            return unexpected(Errc::Closed, "gui socket: peer reset");
-        return Error::from_errno("recvmsg (gui socket)", errno);
-    }
     // Every descriptor is owned (closed on error) before anything else is decided.
-    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-            continue;
-        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        for (size_t i = 0; i < count; ++i) {
-            int fd;
-            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-            m_fds.emplace_back(fd);
-        }
+    std::vector<UniqueFd> got;
+    auto n = sys::recv_with_fds(m_fd.get(), buf, got, max_fds_per_read, MSG_DONTWAIT);
+    for (auto& fd : got)
+        m_fds.push_back(std::move(fd));
+    if (!n) {
+        int e = n.error().sys_errno();
+        if (e == EAGAIN || e == EWOULDBLOCK)
+            return size_t(0);
+        if (n.error().code() == Errc::Limit)
+            return unexpected(Errc::Limit, "gui socket: too many descriptors in one message");
+        if (e == ECONNRESET)
+            return unexpected(Errc::Closed, "gui socket: peer reset");
+        return std::move(n).error().prefix("gui socket");
     }
-    if (msg.msg_flags & MSG_CTRUNC)
-        return unexpected(Errc::Limit, "gui socket: too many descriptors in one message");
     if (m_fds.size() > m_max_fds)
         return unexpected(Errc::Limit, "gui socket: more descriptors than messages for them");
-    if (n == 0)
+    if (*n == 0)
         return unexpected(Errc::Closed, "gui socket: end of stream");
-    return size_t(n);
+    return *n;
 }
 
 Result<size_t> GuiSocketChannel::write(std::span<std::byte const> buf) {
@@ -67,32 +51,16 @@ Result<size_t> GuiSocketChannel::write(std::span<std::byte const> buf) {
 Result<size_t> GuiSocketChannel::write_with_fd(std::span<std::byte const> buf, int fd) {
     if (buf.empty())
         return size_t(0);
-    iovec iov{const_cast<std::byte*>(buf.data()), buf.size()};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    if (fd >= 0) {
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        cmsghdr* c = CMSG_FIRSTHDR(&msg);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    }
-    ssize_t n;
-    do {
-        n = ::sendmsg(m_fd.get(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
+    auto n = sys::send_with_fd(m_fd.get(), buf, fd, MSG_DONTWAIT);
+    if (!n) {
+        int e = n.error().sys_errno();
+        if (e == EAGAIN || e == EWOULDBLOCK)
             return size_t(0);
-        if (errno == EPIPE || errno == ECONNRESET)
+        if (e == EPIPE || e == ECONNRESET)
             return unexpected(Errc::Closed, "gui socket: peer gone");
-        return Error::from_errno("sendmsg (gui socket)", errno);
+        return std::move(n).error().prefix("gui socket");
     }
-    return size_t(n);
+    return *n;
 }
 
 uint32_t GuiSocketChannel::watch_events(WantWrite want) const {
