@@ -334,7 +334,7 @@ TEST_CASE("hostile domain: GUI windows of absurd sizes and counts, junk titles, 
     SECTION("clipboard data past the cap, unasked: refused, the session ends") {
         Hostile bad(bad_socket);
         std::vector<std::byte> out;
-        raw_frame(out, rg::MsgType::ClipboardData, 0, std::string(70000, 'c'));
+        raw_frame(out, rg::MsgType::ClipboardData, 0, std::string(300000, 'c')); // cap: 256,000
         (void)bad.send(out);
         CHECK(bad.cut_off());
         work_keeps_up("after clipboard past the cap");

@@ -103,9 +103,10 @@ TEST_CASE("hostile: unknown types, wrong directions and oversized clipboards are
     CHECK_FALSE(s.feed(raw(0x201, 1, {1, 38, 0}))); // a key event "from" the guest
     CHECK_FALSE(s.feed(raw(0x207, 0, {})));         // asking dom0 for its clipboard
     std::vector<std::byte> clip = raw(0x302, 0, {});
-    clip[8] = std::byte(0x01); // len 64001: over the cap, refused by the header check
-    clip[9] = std::byte(0xfa);
-    clip.resize(12 + 64001);
+    clip[8] = std::byte(0x01); // len 256001: over the protocol's cap, refused by the header check
+    clip[9] = std::byte(0xe8);
+    clip[10] = std::byte(0x03);
+    clip.resize(12 + 256001);
     CHECK_FALSE(s.feed(clip));
     CHECK(s.refused == 5);
     CHECK(f.desktop.clipboard().state() == SecureClipboard::State::Empty);

@@ -98,7 +98,7 @@ TEST_CASE("gui reader: caps are checked at the header, before the payload") {
     auto over = r.next(in);
     REQUIRE_FALSE(over);
     CHECK(over.error().code() == Errc::Limit);
-    CHECK(GuiFrameReader(Direction::FromGuest).capacity() == header_size + 64000);
+    CHECK(GuiFrameReader(Direction::FromGuest).capacity() == header_size + 256000);
 }
 
 TEST_CASE("gui reader: over a loopback channel with short reads, then EOF") {

@@ -116,8 +116,8 @@ TEST_CASE("gui validator: fixed sizes are exact") {
 }
 
 TEST_CASE("gui validator: clipboard data is capped") {
-    CHECK_FALSE(refused(frame_raw(0x302, 0, Bytes(64000))));
-    auto over = decode(frame_raw(0x302, 0, Bytes(64001)));
+    CHECK_FALSE(refused(frame_raw(0x302, 0, Bytes(256000))));
+    auto over = decode(frame_raw(0x302, 0, Bytes(256001)));
     REQUIRE_FALSE(over.has_value());
     CHECK(over.error().code() == Errc::Limit);
     Limits l;

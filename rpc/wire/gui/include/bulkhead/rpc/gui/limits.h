@@ -14,7 +14,10 @@ struct Limits {
     uint32_t max_window_id = 0x1fffffff; // X XIDs are 29 bits; larger ids are refused
     size_t max_title_bytes = 255;        // after sanitizing, cut at a code point boundary
     size_t max_class_bytes = 63;
-    size_t max_clipboard = 64000; // ClipboardData longer than this is refused
+    // ClipboardData longer than this is refused (the session ends). dom0's own clipboard cap
+    // (gui model Config::clipboard_max_bytes, 64,000 by default, as in Qubes) is lower, so a
+    // guest clipboard between the two arrives and is refused as too large, with its size.
+    size_t max_clipboard = 256000;
     uint32_t max_button = 31;
 };
 
