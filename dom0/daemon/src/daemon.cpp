@@ -75,7 +75,8 @@ Result<std::string> stage_guest_tools(std::string const& from, Layout const& lay
 
 Daemon::Daemon(DaemonOptions opts)
     : m_opts(std::move(opts))
-    , m_layout(m_opts.root) {}
+    , m_layout(m_opts.root)
+    , m_policy(m_opts.policy_dirs) {}
 
 Daemon::~Daemon() {
     stop();
@@ -114,11 +115,18 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
                                   tools + "/bulkhead-gui-agent", 0755),
                 "guest tools");
         auto guid = TRY(sys::self_exe_dir()) + "/bulkhead-guid";
+        auto describe = [dp = d.get()](std::string const& name) {
+            GuiBridge::Facts f;
+            if (auto l = dp->m_store->get_property(name, "label"))
+                f.label = l->value;
+            if (auto rec = dp->m_store->get(name)) {
+                f.klass = std::string(klass_name(rec->klass));
+                f.tags.assign(rec->tags.begin(), rec->tags.end());
+            }
+            return f;
+        };
         d->m_gui = TRY(GuiBridge::start(*d->m_broker, d->m_layout, guid, d->m_opts.gui_display,
-                                        [dp = d.get()](std::string const& name) {
-                                            auto l = dp->m_store->get_property(name, "label");
-                                            return l ? l->value : std::string();
-                                        }));
+                                        d->m_opts.policy_dirs, describe));
         hub = d->m_gui.get();
     }
     d->m_manager = std::make_unique<DomainManager>(*d->m_hv, *d, *hub, d->m_layout, tools);

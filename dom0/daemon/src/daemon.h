@@ -17,6 +17,7 @@
 #include <bulkhead/dom0/hypervisor/hypervisor.h>
 #include <bulkhead/dom0/store/store.h>
 #include <bulkhead/policy/policy.h>
+#include <bulkhead/policy/policy_cache.h>
 
 #include <chrono>
 #include <memory>
@@ -98,7 +99,6 @@ private:
     Result<policy::SystemInfo> system_info();
     // A new halted DispVM record of dvm (resolved and checked by create_dispvm).
     Result<std::string> create_dispvm_record(std::string const& dvm);
-    std::shared_ptr<policy::Policy const> current_policy(std::string& error);
 
     DaemonOptions m_opts;
     Layout m_layout;
@@ -115,10 +115,7 @@ private:
     std::mutex m_stop_mutex;
     bool m_stopped = false;
 
-    std::mutex m_policy_mutex;
-    std::string m_policy_signature;
-    std::shared_ptr<policy::Policy const> m_policy;
-    std::string m_policy_error;
+    policy::PolicyCache m_policy; // reloaded when a file in policy_dirs changes
 };
 
 } // namespace bulkhead::dom0

@@ -12,11 +12,12 @@ namespace {
 Logger const log{"gui"};
 } // namespace
 
-Result<std::unique_ptr<GuiBridge>>
-GuiBridge::start(AgentHub& inner, Layout layout, std::string const& guid_program,
-                 std::string const& display,
-                 std::function<std::string(std::string const&)> label_of) {
-    std::unique_ptr<GuiBridge> b(new GuiBridge(inner, std::move(layout), std::move(label_of)));
+Result<std::unique_ptr<GuiBridge>> GuiBridge::start(AgentHub& inner, Layout layout,
+                                                    std::string const& guid_program,
+                                                    std::string const& display,
+                                                    std::vector<std::string> const& policy_dirs,
+                                                    Describe describe) {
+    std::unique_ptr<GuiBridge> b(new GuiBridge(inner, std::move(layout), std::move(describe)));
     auto pipe = TRY(sys::pipe());
     auto null = TRY(sys::open("/dev/null", O_RDWR | O_CLOEXEC));
     sys::SpawnOptions o;
@@ -27,6 +28,10 @@ GuiBridge::start(AgentHub& inner, Layout layout, std::string const& guid_program
               b->m_layout.run_dir() + "/clipboard-notice",
               "--control-fd",
               "3"};
+    for (auto const& dir : policy_dirs) {
+        o.argv.push_back("--policy-dir");
+        o.argv.push_back(dir);
+    }
     o.fds = {{0, null.get()}, {1, 2}, {2, 2}, {3, pipe.first.get()}};
     b->m_pid = TRY_CTX(sys::spawn(o), "starting " + guid_program);
     b->m_control = std::move(pipe.second);
@@ -61,9 +66,16 @@ void GuiBridge::tell(std::string const& line) {
 Result<void> GuiBridge::attach(std::string const& name, DomId id,
                                std::chrono::steady_clock::time_point deadline) {
     // Before the agent is awaited: the domain's gui-agent may connect as soon as it runs.
-    auto label = m_label_of(name);
-    tell("add " + name + " " + (label.empty() ? "red" : label) + " " + m_layout.vchan_dir(name) +
-         "/vchan.0." + std::to_string(id) + ".6000.sock\n");
+    auto facts = m_describe(name);
+    std::string line = "add " + name + " " + (facts.label.empty() ? "red" : facts.label) + " " +
+                       m_layout.vchan_dir(name) + "/vchan.0." + std::to_string(id) + ".6000.sock";
+    if (!facts.klass.empty())
+        line += " type=" + facts.klass;
+    std::string tags;
+    for (auto const& t : facts.tags)
+        tags += (tags.empty() ? "" : ",") + t;
+    line += " tags=" + tags;
+    tell(line + "\n");
     return m_inner.attach(name, id, deadline);
 }
 

@@ -176,40 +176,10 @@ Result<policy::SystemInfo> Daemon::system_info() {
     return info;
 }
 
-std::shared_ptr<policy::Policy const> Daemon::current_policy(std::string& error) {
-    // Reloaded when any file in the policy directories changed (name, size or mtime).
-    std::string sig;
-    for (auto const& dir : m_opts.policy_dirs) {
-        auto names = sys::list_dir(dir);
-        if (!names)
-            continue;
-        for (auto const& n : *names)
-            if (auto st = sys::stat(dir + "/" + n))
-                sig += dir + "/" + n + ":" + std::to_string(st->st_size) + ":" +
-                       std::to_string(st->st_mtim.tv_sec) + "." +
-                       std::to_string(st->st_mtim.tv_nsec) + ";";
-    }
-    std::lock_guard lock(m_policy_mutex);
-    if ((!m_policy && m_policy_error.empty()) || sig != m_policy_signature) {
-        m_policy_signature = sig;
-        auto p = policy::Policy::load(m_opts.policy_dirs);
-        if (p) {
-            m_policy = std::make_shared<policy::Policy const>(std::move(*p));
-            m_policy_error.clear();
-        } else {
-            m_policy.reset();
-            m_policy_error = p.error().message();
-            LOG_ERROR(log, "policy does not load; every call is denied", {"error", m_policy_error});
-        }
-    }
-    error = m_policy_error;
-    return m_policy;
-}
-
 policy::Decision Daemon::decide(std::string const& source, std::string const& target,
                                 std::string const& service) {
     std::string error;
-    auto pol = current_policy(error);
+    auto pol = m_policy.current(error);
     if (!pol)
         return policy::Deny{true};
     auto info = system_info();

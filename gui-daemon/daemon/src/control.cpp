@@ -1,6 +1,9 @@
 // GuiDaemon: domains added and removed at run time, and dom0's control stream that does it.
+#include "clipboard_policy.h"
+
 #include <bulkhead/base/log.h>
 #include <bulkhead/base/sys/fd.h>
+#include <bulkhead/base/text.h>
 #include <bulkhead/dom0/store/domain_record.h>
 #include <bulkhead/gui/daemon/gui_daemon.h>
 
@@ -43,15 +46,40 @@ Result<ControlCommand> parse_control_line(std::string_view line) {
     auto w = words(line);
     if (w.size() == 2 && w[0] == "remove" && valid_name(w[1]))
         return ControlCommand{ControlCommand::Kind::Remove, {std::string(w[1]), {}, {}}};
-    if (w.size() == 4 && w[0] == "add" && valid_name(w[1]) && w[3].starts_with('/')) {
+    if (w.size() >= 4 && w.size() <= 6 && w[0] == "add" && valid_name(w[1]) &&
+        w[3].starts_with('/')) {
         auto label = dom0::find_label(w[2]);
         if (!label)
             return unexpected(Errc::Invalid, "gui control: unknown label");
-        return ControlCommand{
+        ControlCommand c{
             ControlCommand::Kind::Add,
             {std::string(w[1]), {std::string(label->name), label->color}, std::string(w[3])}};
+        bool typed = false, tagged = false;
+        for (size_t i = 4; i < w.size(); ++i) {
+            if (w[i].starts_with("type=") && !typed) {
+                auto t = policy::parse_domain_type(w[i].substr(5));
+                if (!t)
+                    return unexpected(Errc::Invalid, "gui control: unknown domain type");
+                c.domain.type = *t;
+                typed = true;
+            } else if (w[i].starts_with("tags=") && !tagged) {
+                auto list = w[i].substr(5);
+                for (auto const& tag :
+                     list.empty() ? std::vector<std::string>{} : text::split(list, ',')) {
+                    if (!valid_name(tag))
+                        return unexpected(Errc::Invalid, "gui control: bad tag");
+                    c.domain.tags.push_back(tag);
+                }
+                tagged = true;
+            } else {
+                return unexpected(Errc::Invalid, "gui control: unknown add parameter");
+            }
+        }
+        return c;
     }
-    return unexpected(Errc::Invalid, "gui control: not 'add NAME LABEL /SOCKET' or 'remove NAME'");
+    return unexpected(Errc::Invalid,
+                      "gui control: not 'add NAME LABEL /SOCKET [type=T] [tags=A,B]' or "
+                      "'remove NAME'");
 }
 
 Result<void> GuiDaemon::add_domain(GuiDomain const& domain) {
@@ -63,6 +91,7 @@ Result<void> GuiDaemon::add_domain(GuiDomain const& domain) {
 
 void GuiDaemon::remove_domain(std::string const& name) {
     end_session(name, "domain removed", BrokeRules::No);
+    m_clipboard_policy->forget(name);
     if (auto it = m_listeners.find(name); it != m_listeners.end()) {
         m_loop->unwatch(it->second.fd.get());
         (void)sys::unlink(it->second.socket);

@@ -1,3 +1,4 @@
+#include "clipboard_policy.h"
 #include "gui_session.h"
 
 #include <bulkhead/base/log.h>
@@ -15,19 +16,16 @@ namespace {
 
 Logger const log{"guid"};
 
-policy::Decision deny_all(policy::Request const&) {
-    // The clipboard's policy hook is not wired into bulkhead-guid yet: nothing crosses.
-    return policy::Decision{policy::Deny{}};
-}
-
 } // namespace
 
 GuiDaemon::GuiDaemon(GuiDaemonOptions options, std::unique_ptr<EventLoop> loop,
-                     model::Desktop desktop, xcb::XcbCompositor compositor)
+                     model::Desktop desktop, xcb::XcbCompositor compositor,
+                     std::shared_ptr<ClipboardPolicy> clipboard_policy)
     : m_options(std::move(options))
     , m_loop(std::move(loop))
     , m_desktop(std::move(desktop))
-    , m_compositor(std::move(compositor)) {}
+    , m_compositor(std::move(compositor))
+    , m_clipboard_policy(std::move(clipboard_policy)) {}
 
 GuiDaemon::~GuiDaemon() = default;
 
@@ -36,10 +34,15 @@ Result<std::unique_ptr<GuiDaemon>> GuiDaemon::create(GuiDaemonOptions options) {
     auto const& screen = compositor.connection().screen();
     options.config.screen_width = screen.width_in_pixels;
     options.config.screen_height = screen.height_in_pixels;
-    model::Desktop desktop(options.config, deny_all);
+    // Ctrl+Shift+V asks the qrexec policy (qubes.ClipboardPaste, source -> target).
+    auto clipboard_policy = std::make_shared<ClipboardPolicy>(options.policy_dirs);
+    model::Desktop desktop(options.config, [clipboard_policy](policy::Request const& r) {
+        return clipboard_policy->decide(r);
+    });
     auto loop = TRY(EventLoop::create());
     std::unique_ptr<GuiDaemon> d(new GuiDaemon(std::move(options), std::move(loop),
-                                               std::move(desktop), std::move(compositor)));
+                                               std::move(desktop), std::move(compositor),
+                                               std::move(clipboard_policy)));
     for (auto const& dom : d->m_options.domains)
         TRY(d->listen(dom));
     auto* self = d.get();
@@ -54,6 +57,11 @@ Result<void> GuiDaemon::listen(GuiDomain const& dom) {
         return unexpected(Errc::Exists, "gui: " + dom.name + " has a GUI socket already");
     if (!m_desktop.has_domain(dom.name))
         TRY(m_desktop.add_domain(dom.name, dom.label));
+    policy::DomainInfo info;
+    info.name = dom.name;
+    info.type = dom.type;
+    info.tags = dom.tags;
+    m_clipboard_policy->set_domain(std::move(info));
     auto fd = TRY_CTX(sys::unix_listen(dom.socket, 1, SOCK_CLOEXEC | SOCK_NONBLOCK),
                       "gui socket of " + dom.name);
     // The domain's gui-agent may run as an unprivileged (user-namespace) uid. Only this

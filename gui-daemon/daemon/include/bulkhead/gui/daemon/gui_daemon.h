@@ -11,6 +11,7 @@
 #include <bulkhead/base/result.h>
 #include <bulkhead/gui/model/desktop.h>
 #include <bulkhead/gui/xcb/compositor.h>
+#include <bulkhead/policy/system_info.h>
 
 #include <cstddef>
 #include <map>
@@ -21,18 +22,23 @@
 
 namespace bulkhead::gui::daemon {
 
+class ClipboardPolicy;
 class GuiSession;
 
-// What dom0 knows about a domain with a display: its name and label (from the store), and
-// the socket path only that domain can reach (bound into its vchan directory).
+// What dom0 knows about a domain with a display: its name and label (from the store), the
+// socket path only that domain can reach (bound into its vchan directory), and its class and
+// tags for the clipboard's policy (@type:, @tag: rules).
 struct GuiDomain {
     std::string name;
     model::Label label;
     std::string socket;
+    policy::DomainType type = policy::DomainType::AppVM;
+    std::vector<std::string> tags;
 };
 
 // One control line, parsed (see GuiDaemon::watch_control): names [A-Za-z0-9_.-], at most 64;
-// a known label; an absolute socket path. Errc::Invalid for anything else.
+// a known label; an absolute socket path; type= a Qubes class, tags= names as the policy
+// allows them. Errc::Invalid for anything else.
 struct ControlCommand {
     enum class Kind { Add, Remove } kind;
     GuiDomain domain; // Remove: only the name
@@ -46,6 +52,9 @@ struct GuiDaemonOptions {
     size_t messages_per_wakeup = 512;   // then the loop serves the others first
     size_t max_refused = 1000;          // refused messages before a session is ended
     model::Config config;               // screen size is taken from the display
+    // qrexec policy directories for qubes.ClipboardPaste (first basename wins), re-read when
+    // a file changes; bulkheadd passes its own --policy-dir list.
+    std::vector<std::string> policy_dirs{"/etc/qubes/policy.d"};
     // If set, each notice (clipboard events, a domain cut off) replaces this file with one
     // model::format_notice_record() line, for dom0's tray ($BULKHEAD_ROOT/run/clipboard-notice).
     std::string notice_file;
@@ -69,7 +78,8 @@ public:
     Result<void> add_domain(GuiDomain const& domain);
     void remove_domain(std::string const& name);
     // dom0's control stream (bulkheadd's pipe, trusted): one command a line,
-    //   add NAME LABEL SOCKET    (LABEL: red orange yellow green gray blue purple black)
+    //   add NAME LABEL SOCKET [type=CLASS] [tags=TAG,TAG...]
+    //                            (LABEL: red orange yellow green gray blue purple black)
     //   remove NAME
     // A line it cannot use is logged and skipped; EOF stops the daemon (dom0 went away).
     Result<void> watch_control(UniqueFd fd);
@@ -82,7 +92,7 @@ public:
 
 private:
     GuiDaemon(GuiDaemonOptions options, std::unique_ptr<EventLoop> loop, model::Desktop desktop,
-              xcb::XcbCompositor compositor);
+              xcb::XcbCompositor compositor, std::shared_ptr<ClipboardPolicy> clipboard_policy);
     Result<void> listen(GuiDomain const& d);
     void on_control();
     void accept(GuiDomain const& d, int listen_fd);
@@ -100,6 +110,7 @@ private:
     std::unique_ptr<EventLoop> m_loop;
     model::Desktop m_desktop;
     xcb::XcbCompositor m_compositor;
+    std::shared_ptr<ClipboardPolicy> m_clipboard_policy; // the Desktop's PolicyCheck holds it too
     struct Listening {
         UniqueFd fd;
         std::string socket;
