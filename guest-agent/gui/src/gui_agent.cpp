@@ -2,10 +2,12 @@
 #include <bulkhead/base/log.h>
 #include <bulkhead/base/sys/fd.h>
 #include <bulkhead/base/sys/socket.h>
+#include <bulkhead/gui_agent/guest_clipboard.h>
 #include <bulkhead/gui_agent/gui_agent.h>
 #include <bulkhead/gui_agent/outbox.h>
 #include <bulkhead/gui_agent/window_tracker.h>
 #include <bulkhead/rpc/gui/frame_reader.h>
+#include <bulkhead/rpc/gui/limits.h>
 
 #include <optional>
 #include <thread>
@@ -35,6 +37,7 @@ Result<std::unique_ptr<rg::GuiSocketChannel>> connect_to_dom0(std::string const&
 
 Result<void> run_gui_agent(GuiAgentOptions const& options) {
     auto tracker = TRY(WindowTracker::connect(options.display));
+    auto clipboard = TRY(GuestClipboard::connect(options.display, rg::Limits{}.max_clipboard));
     auto channel_ptr = TRY(connect_to_dom0(options.socket, options.connect_timeout));
     auto& channel = *channel_ptr;
     auto loop = TRY(EventLoop::create());
@@ -58,7 +61,18 @@ Result<void> run_gui_agent(GuiAgentOptions const& options) {
     auto pump_x = [&] {
         if (auto r = tracker.dispatch(out); !r)
             return stop(std::move(r).error());
+        if (auto r = clipboard.dispatch(out); !r)
+            return stop(std::move(r).error());
         flush();
+    };
+    auto apply = [&](rg::ValidatedMessage const& m) -> Result<void> {
+        if (std::holds_alternative<rg::ClipboardRequest>(m.message))
+            return clipboard.request(out);
+        if (auto const* data = std::get_if<rg::ClipboardData>(&m.message)) {
+            clipboard.set(data->bytes);
+            return {};
+        }
+        return tracker.apply(m);
     };
     auto from_dom0 = [&](uint32_t) {
         // Everything buffered is applied: the reader's buffer makes no fd readable.
@@ -68,13 +82,14 @@ Result<void> run_gui_agent(GuiAgentOptions const& options) {
                 return stop(std::move(m).error());
             if (!*m)
                 break;
-            if (auto r = tracker.apply(**m); !r)
+            if (auto r = apply(**m); !r)
                 return stop(std::move(r).error());
         }
         pump_x();
     };
     TRY(loop->watch(channel.readiness_fd(), channel.watch_events(rpc::WantWrite::Yes), from_dom0));
     TRY(loop->watch(tracker.fd(), EventLoop::Readable, [&](uint32_t) { pump_x(); }));
+    TRY(loop->watch(clipboard.fd(), EventLoop::Readable, [&](uint32_t) { pump_x(); }));
     // Events xcb queued while waiting for a reply do not make its fd readable: look again
     // every few milliseconds.
     std::function<void()> tick = [&] {

@@ -1,7 +1,8 @@
 // The gui-agent's main loop: the domain's X server on one side (WindowTracker), dom0's
 // gui-daemon on the other (a GuiSocketChannel: GUI frames, memfds beside ShmRegion). Sends
 // HELLO first, then every window change; reads dom0's messages through GuiFrameReader
-// (Direction::FromDaemon) and applies them. Runs until either side goes away.
+// (Direction::FromDaemon) and applies them; the clipboard messages go to GuestClipboard.
+// Runs until either side goes away.
 #pragma once
 
 #include <bulkhead/base/result.h>
