@@ -146,6 +146,7 @@ Result<void> WindowTracker::add(Outbox& out, xcb_window_t id, rg::Rect rect, boo
     TRY(out.push(id, rg::Create{rect, 0, ovr}));
     TRY(send_title(out, id));
     TRY(send_class(out, id));
+    TRY(send_hints(out, id));
     auto& t = m_windows.emplace(id, std::move(w)).first->second;
     if (mapped)
         TRY(map(out, t));
@@ -205,6 +206,32 @@ Result<void> WindowTracker::send_class(Outbox& out, xcb_window_t id) {
     if (auto n2 = cls.find('\0'); n2 != std::string::npos)
         cls.resize(n2);
     return out.push(id, rg::SetClass{cls, name});
+}
+
+Result<void> WindowTracker::send_hints(Outbox& out, xcb_window_t id) {
+    // WM_NORMAL_HINTS (ICCCM WM_SIZE_HINTS, 18 CARD32): the client's values as they are;
+    // dom0 validates and clamps them.
+    rg::SetHints h;
+    auto r = reply(xcb_get_property_reply(
+        m_conn,
+        xcb_get_property(m_conn, 0, id, XCB_ATOM_WM_NORMAL_HINTS, XCB_ATOM_WM_SIZE_HINTS, 0, 18),
+        nullptr));
+    // Pre-ICCCM clients write 15 words (no base size).
+    size_t words = r && r->format == 32 ? size_t(xcb_get_property_value_length(r.get())) / 4 : 0;
+    if (words >= 11) {
+        auto const* v = static_cast<uint32_t const*>(xcb_get_property_value(r.get()));
+        auto take = [&](uint32_t bit, uint32_t flag, rg::Size& size, size_t at) {
+            if ((v[0] & bit) && words >= at + 2) {
+                h.flags |= flag;
+                size = {v[at], v[at + 1]};
+            }
+        };
+        take(1u << 4, rg::hint_min_size, h.min, 5);
+        take(1u << 5, rg::hint_max_size, h.max, 7);
+        take(1u << 6, rg::hint_resize_inc, h.inc, 9);
+        take(1u << 8, rg::hint_base_size, h.base, 15);
+    }
+    return out.push(id, h);
 }
 
 void WindowTracker::mark_dirty(Tracked& w, rg::Rect r) {
@@ -284,6 +311,8 @@ Result<void> WindowTracker::dispatch(Outbox& out) {
                 TRY(send_title(out, e->window));
             else if (e->atom == XCB_ATOM_WM_CLASS)
                 TRY(send_class(out, e->window));
+            else if (e->atom == XCB_ATOM_WM_NORMAL_HINTS)
+                TRY(send_hints(out, e->window));
             break;
         }
         default: // errors for windows that went away meanwhile, other events

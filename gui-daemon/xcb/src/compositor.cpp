@@ -3,6 +3,7 @@
 #include <xcb/shm.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 #include <unistd.h>
 #include <unordered_set>
@@ -35,6 +36,37 @@ std::string ascii(std::string const& s) {
 }
 
 } // namespace
+
+std::array<uint32_t, 18> wm_size_hints(rpc::gui::SetHints const& h, uint32_t screen_width,
+                                       uint32_t screen_height) {
+    namespace rg = rpc::gui;
+    // ICCCM WM_SIZE_HINTS: flags, x, y, w, h (obsolete), min, max, inc, aspect (4), base,
+    // gravity. PMinSize 1<<4, PMaxSize 1<<5, PResizeInc 1<<6, PBaseSize 1<<8.
+    std::array<uint32_t, 18> v{};
+    auto fit = [](uint32_t x, uint32_t cap) { return std::clamp<uint32_t>(x, 1, cap); };
+    if (h.flags & rg::hint_min_size) {
+        // A guest cannot make a window manager keep its window larger than dom0's screen.
+        v[0] |= 1u << 4;
+        v[5] = fit(h.min.width, screen_width);
+        v[6] = fit(h.min.height, screen_height);
+    }
+    if (h.flags & rg::hint_max_size) {
+        v[0] |= 1u << 5;
+        v[7] = std::max(fit(h.max.width, UINT16_MAX), v[5]);
+        v[8] = std::max(fit(h.max.height, UINT16_MAX), v[6]);
+    }
+    if (h.flags & rg::hint_resize_inc) {
+        v[0] |= 1u << 6;
+        v[9] = fit(h.inc.width, screen_width);
+        v[10] = fit(h.inc.height, screen_height);
+    }
+    if (h.flags & rg::hint_base_size) {
+        v[0] |= 1u << 8;
+        v[15] = std::min(h.base.width, screen_width);
+        v[16] = std::min(h.base.height, screen_height);
+    }
+    return v;
+}
 
 Result<XcbCompositor> XcbCompositor::connect(std::string const& display) {
     auto conn = TRY(XcbConnection::open(display));
@@ -115,6 +147,13 @@ Result<void> XcbCompositor::set_properties(model::Window const& w, Shown& s) {
                             uint32_t(cls.size()), cls.data());
         s.res_class = w.res_class;
         s.res_name = w.res_name;
+    }
+    if (!(s.hints == w.hints)) {
+        auto v = wm_size_hints(w.hints, m_conn.screen().width_in_pixels,
+                               m_conn.screen().height_in_pixels);
+        xcb_change_property(c, XCB_PROP_MODE_REPLACE, s.id, XCB_ATOM_WM_NORMAL_HINTS,
+                            XCB_ATOM_WM_SIZE_HINTS, 32, uint32_t(v.size()), v.data());
+        s.hints = w.hints;
     }
     return {};
 }

@@ -1,8 +1,9 @@
 // WindowTracker: the guest side of the GUI. Connected to the domain's own X server, it follows
 // the top-level windows (Composite redirection, Damage, core structure and property events)
 // and turns them into GUI protocol messages for dom0 (Create, Map, Unmap, Configure, SetTitle,
-// SetClass, ShmRegion + memfd, Damage); it applies dom0's input (Key, Button, Motion through
-// XTEST), focus, resize and close requests. Input comes only from dom0, through GuiValidator.
+// SetClass, SetHints from WM_NORMAL_HINTS, ShmRegion + memfd, Damage); it applies dom0's
+// input (Key, Button, Motion through XTEST), focus, resize and close requests. Input comes only
+// from dom0, through GuiValidator.
 #pragma once
 
 #include <bulkhead/base/result.h>
@@ -68,6 +69,7 @@ private:
     Result<void> ensure_buffer(Outbox& out, Tracked& w);
     Result<void> send_title(Outbox& out, xcb_window_t id);
     Result<void> send_class(Outbox& out, xcb_window_t id);
+    Result<void> send_hints(Outbox& out, xcb_window_t id);
     void mark_dirty(Tracked& w, rpc::gui::Rect r);
     Result<void> capture(Outbox& out);
     // XShm: the X server writes damaged rows straight into the shared buffer.

@@ -1,6 +1,7 @@
 // XcbCompositor: puts the model's guest windows on dom0's X server. sync() makes the X windows
 // match the Desktop (create, map, unmap, move, resize, restack, destroy; title "[domain] …",
-// WM_CLASS "domain:class", _QUBES_VMNAME and _QUBES_LABEL_COLOR for the window manager), and
+// WM_CLASS "domain:class", _QUBES_VMNAME and _QUBES_LABEL_COLOR for the window manager, the
+// guest's size hints as WM_NORMAL_HINTS, clamped to dom0's screen), and
 // paint() copies damaged pixels from a window's buffer. Override-redirect windows, which no
 // window manager decorates, get a border in the domain's label colour drawn by the daemon over
 // their edges. Reads only the model (dom0 state) and validated, mapped pixel buffers.
@@ -11,12 +12,19 @@
 #include <bulkhead/gui/xcb/connection.h>
 #include <bulkhead/gui/xcb/pixel_buffer.h>
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 namespace bulkhead::gui::xcb {
+
+// The ICCCM WM_SIZE_HINTS words (18 CARD32) for a window's validated size hints: a minimum,
+// increment and base size at most dom0's screen, a maximum at least the minimum.
+std::array<uint32_t, 18> wm_size_hints(rpc::gui::SetHints const& hints, uint32_t screen_width,
+                                       uint32_t screen_height);
 
 class XcbCompositor {
 public:
@@ -64,6 +72,7 @@ private:
         bool mapped = false;
         std::string title;
         std::string res_class, res_name;
+        rpc::gui::SetHints hints; // as last written to WM_NORMAL_HINTS (none at first)
     };
 
     XcbCompositor(XcbConnection conn, Atoms atoms, xcb_gcontext_t gc)
