@@ -7,6 +7,7 @@
 #pragma once
 
 #include <bulkhead/base/result.h>
+#include <bulkhead/dom0/hypervisor/net_tools.h>
 
 #include <string>
 #include <vector>
@@ -25,16 +26,11 @@ struct VethPlan {
 Result<void> plug_veth(VethPlan const& plan);
 // Removes the domain's eth0 (and its peer); no eth0 is success.
 Result<void> unplug_veth(std::string const& domain_netns);
-// Loads an `nft -f` script in the namespace (one transaction).
-Result<void> load_nft(std::string const& netns, std::string const& script);
-// Runs `ip -batch -` with the given commands in the namespace.
-Result<void> ip_batch(std::string const& netns, std::string const& commands);
-// net.ipv4.ip_forward=1 in the namespace.
-Result<void> enable_forwarding(std::string const& netns);
-// "0" or "1"; and back to 0 (what the uplink found is restored when the backend closes).
-Result<std::string> read_forwarding(std::string const& netns);
-Result<void> disable_forwarding(std::string const& netns);
-// The non-loopback nameservers of a resolv.conf text (a host's upstream resolvers).
-std::vector<std::string> nameservers(std::string const& resolv_conf);
+using net::disable_forwarding;
+using net::enable_forwarding;
+using net::ip_batch;
+using net::load_nft;
+using net::nameservers;
+using net::read_forwarding;
 
 } // namespace bulkhead::dom0::sandbox

@@ -78,23 +78,7 @@ struct SandboxHypervisor::Impl {
     std::map<DomId, Domain> domains;
     std::vector<HypervisorEvent> queue;
     DomId next_id = 1;
-    // The uplink namespace as the first uplink attach found it, restored when we close: the
-    // host must not stay a router, nor keep our NAT table, after bulkheadd stops.
-    std::string uplink_ns_used;
-    std::string uplink_forward_before;
-
-    void restore_uplink() {
-        if (uplink_ns_used.empty())
-            return;
-        auto const& ns = uplink_ns_used;
-        if (auto r = load_nft(ns, "table ip bulkhead_uplink\ndelete table ip bulkhead_uplink\n");
-            !r)
-            LOG_WARN(log, "removing the uplink NAT table", {"error", r.error().message()});
-        if (uplink_forward_before == "0")
-            if (auto r = disable_forwarding(ns); !r)
-                LOG_WARN(log, "restoring the uplink's ip_forward", {"error", r.error().message()});
-        uplink_ns_used.clear();
-    }
+    net::Uplink uplink; // dom0's side of sys-net's link, put back when we close
 
     Result<Domain*> find(DomId id) {
         auto it = domains.find(id);
@@ -149,7 +133,7 @@ SandboxHypervisor::~SandboxHypervisor() {
         ids.push_back(id);
     for (auto id : ids)
         (void)destroy(id);
-    m->restore_uplink();
+    m->uplink.restore();
     // The group held only our domains' cgroups: do not leave an empty directory per run.
     sandbox::DomainCgroup::remove_group(m->options.cgroup_name);
 }
@@ -341,13 +325,6 @@ Result<void> SandboxHypervisor::set_memory_target(DomId id, uint64_t mib) {
 }
 
 namespace {
-// In the uplink namespace: what the netvms send out is masqueraded behind its address.
-constexpr char const* kUplinkNat =
-    "table ip bulkhead_uplink\ndelete table ip bulkhead_uplink\n"
-    "table ip bulkhead_uplink {\n\tchain postrouting {\n"
-    "\t\ttype nat hook postrouting priority srcnat; policy accept;\n"
-    "\t\tip saddr 10.137.0.0/16 oifname != \"vif*\" masquerade\n\t}\n}\n";
-
 std::string netns_of(pid_t pid) {
     return "/proc/" + std::to_string(pid) + "/ns/net";
 }
@@ -367,13 +344,7 @@ Result<NetworkLinkInfo> SandboxHypervisor::attach_network(DomId id, NetworkLink 
         info.dns = o.uplink_dns.empty()
                        ? nameservers(sys::read_file("/etc/resolv.conf").value_or(""))
                        : o.uplink_dns;
-        if (m->uplink_ns_used.empty()) {
-            m->uplink_forward_before =
-                TRY_CTX(read_forwarding(plan.backend_netns), "uplink forwarding");
-            m->uplink_ns_used = plan.backend_netns;
-        }
-        TRY_CTX(enable_forwarding(plan.backend_netns), "uplink forwarding");
-        TRY_CTX(load_nft(plan.backend_netns, kUplinkNat), "uplink NAT");
+        TRY(m->uplink.open(plan.backend_netns));
     } else {
         auto b = TRY_CTX(m->find(link.backend), "netvm of " + d->name);
         plan.backend_netns = netns_of(b->pid);
