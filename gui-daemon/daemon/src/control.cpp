@@ -90,13 +90,15 @@ Result<void> GuiDaemon::add_domain(GuiDomain const& domain) {
 }
 
 void GuiDaemon::remove_domain(std::string const& name) {
-    end_session(name, "domain removed", BrokeRules::No);
-    m_clipboard_policy->forget(name);
+    // The socket first: no new connection while the session ends, and by the time its windows
+    // are gone from dom0's screen the socket is gone too.
     if (auto it = m_listeners.find(name); it != m_listeners.end()) {
         m_loop->unwatch(it->second.fd.get());
         (void)sys::unlink(it->second.socket);
         m_listeners.erase(it);
     }
+    end_session(name, "domain removed", BrokeRules::No);
+    m_clipboard_policy->forget(name);
     m_desktop.remove_domain(name);
     m_dirty = true;
     frame();
