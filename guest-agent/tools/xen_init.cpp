@@ -3,16 +3,16 @@
 // dom0/hypervisor/backends/xen/README.md):
 //   bulkhead/hostname, bulkhead/argv/<i>, bulkhead/env/<i>   (relative to the domain's home)
 // It sets the hostname, runs argv with exactly that environment as its only direct child,
-// reaps every orphan, forwards SIGTERM (a PV shutdown from dom0 reaches it through the
-// kernel's poweroff_cmd, which it points at itself with --signal-init), and powers the domain
-// off when the child ends: on Xen a domain ends when its kernel stops, not when PID 1 exits
-// (that would panic the guest kernel, which Xen reports as a crash).
-// Any failure before the child runs is printed and powers off: fail closed.
-// Before powering off it unmounts every file system it can and remounts the rest read-only, as
-// any init must: a sync alone leaves the private volume's ext4 journal needing recovery, and
-// its last metadata possibly only in the journal (dom0 reads the volume without replaying it).
-// `bulkhead-xen-init --exit-status N` only reports N to dom0: the guest initramfs's /init uses
-// it when it fails before this program runs, so that dom0 never sees such a domain exit 0.
+// starts bulkhead-xen-net (the domain's network links), reaps every orphan, forwards SIGTERM (a PV
+// shutdown from dom0 reaches it through the kernel's poweroff_cmd, which it points at itself with
+// --signal-init), and powers the domain off when the child ends: on Xen a domain ends when its
+// kernel stops, not when PID 1 exits (that would panic the guest kernel, which Xen reports as a
+// crash). Any failure before the child runs is printed and powers off: fail closed. Before powering
+// off it unmounts every file system it can and remounts the rest read-only, as any init must: a
+// sync alone leaves the private volume's ext4 journal needing recovery, and its last metadata
+// possibly only in the journal (dom0 reads the volume without replaying it). `bulkhead-xen-init
+// --exit-status N` only reports N to dom0: the guest initramfs's /init uses it when it fails before
+// this program runs, so that dom0 never sees such a domain exit 0.
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -34,6 +34,7 @@ extern "C" {
 namespace {
 
 constexpr char const* kSelf = "/usr/lib/bulkhead/bulkhead-xen-init";
+constexpr char const* kNet = "/usr/lib/bulkhead/bulkhead-xen-net";
 
 // dom0 reports it as the domain's exit code (data/ is the domain's own to write).
 bool report_status(int status) {
@@ -176,6 +177,21 @@ int main(int argc, char** argv) {
     for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGPWR, SIGHUP})
         sigaddset(&all, s);
     sigprocmask(SIG_BLOCK, &all, nullptr);
+
+    // The domain's network links (and a netvm's clients): for the domain's whole life, as
+    // root. If it cannot run, the domain has no network, which fails closed.
+    if (pid_t net = ::fork(); net == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        char const* net_argv[] = {kNet, nullptr};
+        char const* net_env[] = {nullptr};
+        ::execve(kNet, const_cast<char**>(net_argv), const_cast<char**>(net_env));
+        std::fprintf(stderr, "bulkhead-xen-init: exec %s: %s\n", kNet, std::strerror(errno));
+        std::_Exit(127);
+    } else if (net < 0) {
+        std::fprintf(stderr, "bulkhead-xen-init: fork: %s\n", std::strerror(errno));
+    }
 
     pid_t child = ::fork();
     if (child < 0)

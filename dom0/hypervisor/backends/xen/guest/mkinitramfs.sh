@@ -13,9 +13,10 @@ OUT=$1 BIN=$2 MODS=${3%/}
 HERE=$(cd "$(dirname "$0")" && pwd)
 KVER=$(basename "$MODS")
 BUSYBOX=${BUSYBOX:-/bin/busybox}
-TOOLS=(bulkhead-xen-init bulkhead-agent qrexec-client-vm qfile-agent qfile-unpacker qvm-copy qvm-open-in-vm
+TOOLS=(bulkhead-xen-init bulkhead-xen-net bulkhead-agent qrexec-client-vm qfile-agent qfile-unpacker qvm-copy qvm-open-in-vm
        qvm-open-in-dvm vm-file-editor bulkhead-open-url)
-WANT=(xen-blkfront squashfs overlay crc32c_generic ext4 xenfs xen-evtchn xen-gntdev xen-gntalloc)
+WANT=(xen-blkfront squashfs overlay crc32c_generic ext4 xenfs xen-evtchn xen-gntdev xen-gntalloc
+      xen-netfront xen-netback nf_tables nft_ct nft_nat nft_masq nft_chain_nat)
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 for c in depmod cpio strip file; do command -v $c >/dev/null || die "missing $c"; done
