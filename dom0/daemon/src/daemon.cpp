@@ -46,6 +46,8 @@ Result<std::unique_ptr<Hypervisor>> make_backend(DaemonOptions const& o, Layout 
     if (backend == "xen") {
         xen::XenOptions opts;
         opts.kernels_dir = o.xen_kernels_dir;
+        opts.uplink_netns = o.uplink_netns;
+        opts.uplink_dns = o.uplink_dns;
         auto hv = TRY(xen::XenHypervisor::open(opts));
         // Xen domains outlive a daemon that died: a new one starts from a clean slate, as
         // the sandbox's crash recovery does (the store keeps them Halted).

@@ -39,8 +39,8 @@ struct DaemonOptions {
     size_t max_api_clients = 1100;
     std::string ask_agent = "auto";               // auto | none | dialog | script:PATH
     std::chrono::milliseconds ask_timeout{60000}; // no answer by then = deny
-    std::string uplink_netns;            // sandbox: where sys-net's uplink goes ("" = host)
-    std::vector<std::string> uplink_dns; // sandbox: upstream resolvers ("" = resolv.conf)
+    std::string uplink_netns;                     // where sys-net's uplink goes ("" = host)
+    std::vector<std::string> uplink_dns;          // upstream resolvers ("" = resolv.conf)
     std::string gui_display; // sandbox: dom0's X display for bulkhead-guid ("" = no GUI)
 };
 

@@ -240,3 +240,29 @@ TEST_CASE("the exit status a guest reports is a decimal 0..255 or nothing", "[xe
     }
     CHECK_FALSE(parse(std::string("1\0", 2)).has_value());
 }
+
+TEST_CASE("a netvm's ruleset answer is 'GEN ok' or 'GEN error TEXT', its text made printable",
+          "[xen]") {
+    auto parse = [](std::string s) {
+        return FirewallAckValidator::parse(Untrusted<std::string>(std::move(s)));
+    };
+    auto ok = parse("17 ok");
+    REQUIRE(ok.has_value());
+    CHECK(ok->gen == 17);
+    CHECK(ok->ok);
+    auto err = parse("3 error Error: syntax error\x1b[31m\xff");
+    REQUIRE(err.has_value());
+    CHECK(err->gen == 3);
+    CHECK_FALSE(err->ok);
+    CHECK(err->error == "Error: syntax error?[31m?");
+    auto long_error = parse("4 error " + std::string(1000, 'x'));
+    REQUIRE(long_error.has_value());
+    CHECK(long_error->error.size() == 300);
+    CHECK(parse("9999999999999999999 ok").has_value()); // 19 digits at most (fits 64 bits)
+    for (auto bad : {"", "ok", "1", "1 ", "1 OK", "1 ok ", " 1 ok", "-1 ok", "+1 ok", "1  ok",
+                     "1 errors", "1 error", "x ok", "12345678901234567890 ok"}) {
+        INFO(bad);
+        CHECK_FALSE(parse(bad).has_value());
+    }
+    CHECK_FALSE(parse(std::string(5000, '1')).has_value());
+}

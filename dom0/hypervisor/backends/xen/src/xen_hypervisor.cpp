@@ -4,6 +4,7 @@
 // queues them for that thread, which destroys shut-down domains and reports deaths.
 #include "host_storage.h"
 #include "libxl_config.h"
+#include "xen_network.h"
 
 #include <bulkhead/base/log.h>
 #include <bulkhead/base/sys/fd.h>
@@ -115,6 +116,7 @@ struct XenHypervisor::Impl {
     std::mutex incoming_mutex; // only on_event and the poller
     std::vector<libxl_event*> incoming;
     std::mutex images; // one image build at a time
+    std::unique_ptr<XenNetwork> net;
 
     ~Impl() {
         stopping = true;
@@ -122,6 +124,7 @@ struct XenHypervisor::Impl {
             signal_fd(wake.get());
         if (poller.joinable())
             poller.join();
+        net.reset(); // (the poller uses it; it uses ctx, freed below)
         for (auto& [id, d] : doms)
             if (d.evgen)
                 libxl_evdisable_domain_death(ctx, d.evgen);
@@ -174,6 +177,15 @@ struct XenHypervisor::Impl {
                 LOG_WARN(log, "destroying a shut-down domain failed",
                          {"error", xen_error("libxl_domain_destroy", rc, id).message()});
         } else if (ev->type == LIBXL_EVENT_TYPE_DOMAIN_DEATH) {
+            // Its network clients lose their link before anyone hears of the death.
+            std::vector<DomId> others;
+            {
+                std::lock_guard lock(mutex);
+                for (auto const& [other, d] : doms)
+                    others.push_back(other);
+            }
+            if (net)
+                net->backend_died(id, others);
             libxl_evgen_domain_death* evgen = nullptr;
             std::vector<UniqueFd> loops; // closed once the lock is released
             {
@@ -317,6 +329,7 @@ Result<std::unique_ptr<XenHypervisor>> XenHypervisor::open(XenOptions options) {
     if (libxl_get_physinfo(impl->ctx, &phys) == 0)
         impl->opts.pvh_available = phys.cap_hvm && phys.cap_hap;
     libxl_physinfo_dispose(&phys);
+    impl->net = TRY(XenNetwork::open(impl->ctx, impl->opts));
     impl->poller = std::thread([p = impl.get()] { p->poll_loop(); });
     return std::unique_ptr<XenHypervisor>(new XenHypervisor(std::move(impl)));
 }
@@ -518,6 +531,18 @@ Result<uint64_t> XenHypervisor::memory_target_mib(DomId id) {
     uint64_t kib = 0;
     TRY(xen_call(libxl_get_memory_target(m->ctx, id, &kib), "libxl_get_memory_target", id));
     return kib / 1024;
+}
+
+Result<NetworkLinkInfo> XenHypervisor::attach_network(DomId id, NetworkLink const& link) {
+    return m->net->attach(id, link);
+}
+
+Result<void> XenHypervisor::detach_network(DomId id) {
+    return m->net->detach(id);
+}
+
+Result<void> XenHypervisor::apply_network_rules(DomId netvm, std::string const& ruleset) {
+    return m->net->apply_rules(netvm, ruleset);
 }
 
 int XenHypervisor::event_fd() const {

@@ -145,4 +145,34 @@ std::optional<int> GuestExitValidator::parse(Untrusted<std::string> const& untru
     return n;
 }
 
+std::optional<FirewallAck>
+FirewallAckValidator::parse(Untrusted<std::string> const& untrusted_value) {
+    auto const& v = untrusted_value.open(key());
+    if (v.size() > 4096)
+        return std::nullopt;
+    size_t i = 0;
+    uint64_t gen = 0;
+    while (i < v.size() && v[i] >= '0' && v[i] <= '9') {
+        if (i >= 19)
+            return std::nullopt;
+        gen = gen * 10 + uint64_t(v[i] - '0');
+        ++i;
+    }
+    if (i == 0 || i == v.size() || v[i] != ' ')
+        return std::nullopt;
+    auto rest = std::string_view(v).substr(i + 1);
+    FirewallAck ack;
+    ack.gen = gen;
+    if (rest == "ok") {
+        ack.ok = true;
+        return ack;
+    }
+    if (!rest.starts_with("error "))
+        return std::nullopt;
+    rest.remove_prefix(6);
+    for (char c : rest.substr(0, 300))
+        ack.error += (c >= 0x20 && c < 0x7f) ? c : '?';
+    return ack;
+}
+
 } // namespace bulkhead::dom0::xen

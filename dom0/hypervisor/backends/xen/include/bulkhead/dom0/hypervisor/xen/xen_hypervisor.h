@@ -28,6 +28,9 @@ public:
     Result<DomainInfo> info(DomId id) override;
     Result<std::vector<DomainInfo>> list() override;
     Result<void> set_memory_target(DomId id, uint64_t mib) override;
+    Result<NetworkLinkInfo> attach_network(DomId id, NetworkLink const& link) override;
+    Result<void> detach_network(DomId id) override;
+    Result<void> apply_network_rules(DomId netvm, std::string const& ruleset) override;
     int event_fd() const override;
     Result<std::vector<HypervisorEvent>> take_events() override;
 

@@ -30,6 +30,15 @@ struct XenOptions {
     bool pvh_available = false;
     // Size of a new private volume image.
     uint64_t private_size_mib = 2048;
+    // The uplink (attach_network with backend 0, sys-net's link): vif<id>.0 has its backend in
+    // dom0 and lands in this network namespace (empty: dom0's own) with uplink_gateway/32;
+    // forwarding and NAT there as on the sandbox. uplink_dns: the upstream resolvers (empty:
+    // dom0's resolv.conf).
+    std::string uplink_netns;
+    std::string uplink_gateway = "10.136.0.1";
+    std::vector<std::string> uplink_dns;
+    // How long a vif may take to connect, and a netvm to answer a ruleset (TCG is slow).
+    int network_timeout_ms = 90000;
 };
 
 struct XenDisk {
@@ -82,6 +91,29 @@ inline constexpr char const* kExitStatusKey = "data/bulkhead-exit";
 class GuestExitValidator final : public Validator {
 public:
     static std::optional<int> parse(Untrusted<std::string> const& untrusted_value);
+};
+
+// The network contract with the guests (all relative to a domain's home; see
+// dom0/hypervisor/backends/xen/README.md). dom0 writes, the guest reads:
+//   bulkhead/net/config            "ADDRESS GATEWAY" of the domain's eth0
+//   bulkhead/net/clients/<domid>   in a netvm: "ADDRESS GATEWAY" of that client's vif<domid>.0
+//   bulkhead/firewall/current      in a netvm: "GEN CHUNKS"; the ruleset (nft -f text) is
+//   bulkhead/firewall/<GEN>/<i>    the concatenation of its chunks
+// The netvm writes (so dom0 reads it as untrusted):
+inline constexpr char const* kFirewallAckKey =
+    "data/bulkhead-firewall"; // "GEN ok" | "GEN error TEXT"
+
+// The one opener of a netvm's ruleset answer. Accepted: "<gen> ok" (decimal gen, no leading
+// sign), or "<gen> error <text>" where text is returned with every byte outside printable
+// ASCII replaced by '?' and cut at 300 bytes. Anything else: nullopt.
+struct FirewallAck {
+    uint64_t gen = 0;
+    bool ok = false;
+    std::string error;
+};
+class FirewallAckValidator final : public Validator {
+public:
+    static std::optional<FirewallAck> parse(Untrusted<std::string> const& untrusted_value);
 };
 
 } // namespace bulkhead::dom0::xen
