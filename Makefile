@@ -1,7 +1,7 @@
 # Thin wrapper: the README's two commands are `make demo` and `make test`.
 # Each installs its own dependencies (apt-get, idempotent), configures, builds, runs.
 JOBS ?= 2
-.PHONY: all deps build demo test asan tsan load fuzz bench format clean e2e e2e-smoke
+.PHONY: all deps build demo test asan tsan load fuzz bench format clean e2e e2e-smoke e2e-network
 
 all: build
 
@@ -25,6 +25,9 @@ e2e: deps
 
 e2e-smoke: deps
 	@tests/e2e/run.sh smoke
+
+e2e-network: deps
+	@tests/e2e/run.sh network
 
 asan: deps
 	@scripts/configure.sh build-asan -DBULKHEAD_SANITIZE=ON -DBULKHEAD_BENCH=OFF

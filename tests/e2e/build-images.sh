@@ -54,6 +54,17 @@ rm -rf "$R"/var/cache/apt/* "$R"/var/lib/apt/lists/* "$R"/usr/share/doc "$R"/usr
 mkdir -p "$R/lib/modules/$KVER/kernel/drivers" "$R/lib/modules/$KVER/kernel/fs"
 cp -a "$MODS/kernel/drivers/xen" "$MODS/kernel/drivers/block" "$R/lib/modules/$KVER/kernel/drivers/"
 cp -a "$MODS/kernel/fs/squashfs" "$MODS/kernel/fs/overlayfs" "$R/lib/modules/$KVER/kernel/fs/"
+# Networking: netback (sys-net's uplink has its backend in dom0), veth (the test host's
+# namespace), nftables (the uplink's NAT).
+mkdir -p "$R/lib/modules/$KVER/kernel/drivers/net" "$R/lib/modules/$KVER/kernel/net/ipv4" \
+    "$R/lib/modules/$KVER/kernel/net/ipv6" "$R/lib/modules/$KVER/kernel/lib"
+cp -a "$MODS/kernel/drivers/net/xen-netback" "$MODS/kernel/drivers/net/veth.ko" "$R/lib/modules/$KVER/kernel/drivers/net/"
+cp -a "$MODS/kernel/net/netfilter" "$R/lib/modules/$KVER/kernel/net/"
+cp -a "$MODS/kernel/net/ipv4/netfilter" "$R/lib/modules/$KVER/kernel/net/ipv4/"
+cp -a "$MODS/kernel/net/ipv6/netfilter" "$R/lib/modules/$KVER/kernel/net/ipv6/"
+cp -a "$MODS/kernel/lib/libcrc32c.ko" "$R/lib/modules/$KVER/kernel/lib/"
+mkdir -p "$R/lib/modules/$KVER/kernel/crypto" # (libcrc32c, which nf_tables needs, needs crc32c)
+cp -a "$MODS/kernel/crypto/crc32c_generic.ko" "$R/lib/modules/$KVER/kernel/crypto/"
 cp "$MODS"/modules.order "$MODS"/modules.builtin* "$R/lib/modules/$KVER/"
 depmod -b "$R" "$KVER"
 
@@ -73,9 +84,22 @@ for t in ${BULKHEAD_E2E_TESTS:-test_dom0_hypervisor_xen}; do
         chmod 0755 "$O/tests/$t"
     fi # a missing suite is reported by the scenario as a failure, not skipped
 done
-for f in "$O"/bin/* "$O"/tests/*; do
+# nft from this host: dom0's uplink NAT, and a template layer for netvms (the busybox
+# template has no libc: the layer carries nft's libraries and the dynamic loader).
+NFT=$(command -v nft || echo /usr/sbin/nft)
+[[ -x $NFT ]] || die "no nft on this host (scripts/install-deps.sh installs nftables)"
+install -D -m 0755 "$NFT" "$R/usr/sbin/nft"
+NL=$O/nft-layer
+mkdir -p "$NL/usr/sbin"
+install -m 0755 "$NFT" "$NL/usr/sbin/nft"
+libs_of() { ldd "$1" | awk '/=> \//{print $3} /^\t\/lib/{print $1}'; }
+libs_of "$NFT" | while read -r lib; do
+    mkdir -p "$NL$(dirname "$lib")"
+    cp -L "$lib" "$NL$lib"
+done
+for f in "$O"/bin/* "$O"/tests/* "$NFT"; do
     file -L "$f" | grep -q 'dynamically linked' || continue
-    ldd "$f" | awk '/=> \//{print $3} /^\t\/lib/{print $1}'
+    libs_of "$f"
 done | sort -u | while read -r lib; do
     mkdir -p "$R$(dirname "$lib")"
     rm -f "$R$lib" # never write through a symlink of the tree (absolute ones point at the host)

@@ -23,7 +23,7 @@ mount -t tmpfs tmpfs /tmp
 mkdir -p /var/lib/bulkhead/e2e
 mount -t tmpfs -o size=1000m,mode=0755 tmpfs /var/lib/bulkhead/e2e
 echo "E2E-DOM0: userspace up at $(up)s"
-for m in xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xen-blkback loop; do
+for m in xenfs xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xen-blkback xen-netback loop; do
     modprobe $m || echo "E2E-DOM0: modprobe $m failed"
 done
 mount -t xenfs xenfs /proc/xen

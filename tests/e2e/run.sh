@@ -4,7 +4,9 @@
 #
 #   tests/e2e/run.sh full     everything (make e2e)
 #   tests/e2e/run.sh smoke    boot, bulkheadd --backend xen, one domain, one qvm-run -p (make e2e-smoke)
-#   tests/e2e/run.sh contract|apps   one half of full (full boots both side by side)
+#   tests/e2e/run.sh contract|apps|network   one part of full (full boots contract then
+#                             network beside apps); network: sys-net, sys-firewall and an
+#                             AppVM on vifs (netvms as driver domains), rules in the netvms
 #   tests/e2e/run.sh shell    boot and leave a dom0 shell on this terminal (debugging)
 #
 # Installs its apt dependencies, downloads into ${BULKHEAD_E2E_CACHE:-~/.cache/bulkhead-e2e}
@@ -15,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MODE=${1:-full}
-case $MODE in full | smoke | contract | apps | shell | probe) ;; *) echo "usage: $0 full|smoke|contract|apps|shell" >&2; exit 2 ;; esac
+case $MODE in full | smoke | contract | apps | network | shell | probe) ;; *) echo "usage: $0 full|smoke|contract|apps|network|shell" >&2; exit 2 ;; esac
 JOBS=${JOBS:-2}
 OUT=$PWD/build-e2e
 
@@ -94,22 +96,26 @@ start=$(date +%s)
 case $MODE in
 shell) boot shell 0 ;;
 full)
-    # Two boots side by side (one QEMU vCPU each, so both cores work): the Hypervisor
-    # contract suite in one, everything through bulkheadd in the other.
-    boot contract "${E2E_TIMEOUT:-720}" & cpid=$!
+    # Two lines of boots side by side (one QEMU vCPU each, so both cores work): the
+    # Hypervisor contract suite then the network scenario in one, everything else through
+    # bulkheadd in the other.
+    { boot contract "${E2E_TIMEOUT:-720}"; echo $? > "$OUT/logs/.contract.rc"
+      boot network "${E2E_TIMEOUT:-900}"; echo $? > "$OUT/logs/.network.rc"; } & cpid=$!
     boot apps "${E2E_TIMEOUT:-720}" & apid=$!
     set +e
-    wait $cpid; crc=$?
+    wait $cpid
     wait $apid; arc=$?
     set -e
     ok=0
-    result contract $crc || ok=1
+    result contract "$(cat "$OUT/logs/.contract.rc" 2>/dev/null || echo 1)" || ok=1
     result apps $arc || ok=1
+    result network "$(cat "$OUT/logs/.network.rc" 2>/dev/null || echo 1)" || ok=1
     ;;
 *)
     set +e
     limit=420
     [[ $MODE == contract || $MODE == apps ]] && limit=720 # (as in full)
+    [[ $MODE == network ]] && limit=900
     boot "$MODE" "${E2E_TIMEOUT:-$limit}"; rc=$?
     set -e
     ok=0
