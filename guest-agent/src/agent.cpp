@@ -13,6 +13,7 @@
 
 #include <csignal>
 #include <map>
+#include <sys/inotify.h>
 #include <thread>
 #include <unistd.h>
 
@@ -56,6 +57,10 @@ struct Agent::State {
     std::map<std::string, int> pending; // ident → client fd
     uint64_t next_ident = 1;
     bool stopping = false;
+    // The domain's GUI: an inotify watch on the vchan directory until dom0's GUI socket is
+    // there, then the template's gui_session (its X server and gui-agent).
+    UniqueFd gui_watch;
+    pid_t gui_pid = -1;
 
     State(AgentConfig c, std::unique_ptr<EventLoop> l)
         : cfg(std::move(c))
@@ -75,7 +80,60 @@ struct Agent::State {
     void drop_client(int fd);
     void on_signals();
     void reap();
+    Result<void> watch_for_gui();
+    void on_gui_watch();
+    void start_gui();
 };
+
+Result<void> Agent::State::watch_for_gui() {
+    if (gui_socket_path(cfg).empty())
+        return {};
+    int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (fd < 0)
+        return Error::from_errno("inotify_init1", errno);
+    gui_watch = UniqueFd(fd);
+    if (::inotify_add_watch(fd, cfg.vchan_dir.c_str(), IN_CREATE | IN_MOVED_TO) < 0)
+        return Error::from_errno("inotify_add_watch " + cfg.vchan_dir, errno);
+    TRY(loop->watch(fd, EventLoop::Readable, [this](uint32_t) { on_gui_watch(); }));
+    on_gui_watch(); // dom0 may have made it before the watch existed
+    return {};
+}
+
+void Agent::State::on_gui_watch() {
+    alignas(inotify_event) char buf[4096];
+    while (::read(gui_watch.get(), buf, sizeof buf) > 0) {
+    } // the names only say "something new": the socket's existence is what counts
+    if (!sys::exists(gui_socket_path(cfg)))
+        return;
+    loop->unwatch(gui_watch.get());
+    gui_watch.reset();
+    start_gui();
+}
+
+void Agent::State::start_gui() {
+    if (!template_has_gui(cfg)) {
+        LOG_ERROR(log, "dom0 gives this domain a GUI, but its template has no X server",
+                  {"missing", cfg.gui_session});
+        return;
+    }
+    sys::SpawnOptions o;
+    o.argv = {cfg.gui_session};
+    o.env = base_environment(cfg, "root", "/root", "/bin/sh");
+    o.cwd = "/";
+    auto null = sys::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null)
+        o.fds = {{0, null->get()}, {1, 2}, {2, 2}};
+    o.new_session = true;
+    auto pid = sys::spawn(o);
+    if (!pid) {
+        cfg.gui_ended = true;
+        LOG_ERROR(log, "cannot start the GUI session", {"program", cfg.gui_session},
+                  {"error", pid.error().message()});
+        return;
+    }
+    gui_pid = *pid;
+    LOG_INFO(log, "GUI session started", {"program", cfg.gui_session}, {"pid", gui_pid});
+}
 
 Result<void> Agent::State::listen_for_dom0() {
     listener = TRY(transport->listen(0, vchan_base_port));
@@ -283,6 +341,13 @@ void Agent::State::reap() {
         auto r = posix::reap_any();
         if (!r || !*r)
             return;
+        if ((*r)->pid == gui_pid) {
+            gui_pid = -1;
+            cfg.gui_ended = true;
+            LOG_WARN(log, "GUI session ended", {"program", cfg.gui_session},
+                     {"status", (*r)->status.code});
+            continue;
+        }
         auto h = handlers.find((*r)->pid);
         if (h == handlers.end())
             continue; // an orphan we inherited, or a JUST_EXEC command
@@ -335,6 +400,8 @@ Result<int> Agent::run() {
     TRY(s.loop->watch(s.agent_socket.get(), EventLoop::Readable,
                       [&s](uint32_t) { s.on_agent_socket(); }));
     TRY(s.listen_for_dom0());
+    if (auto r = s.watch_for_gui(); !r)
+        LOG_ERROR(log, "cannot watch for dom0's GUI socket", {"error", r.error().message()});
     LOG_INFO(log, "agent ready", {"domain", s.cfg.own_domain},
              {"vchan", s.cfg.xen_vchan ? std::string("xen") : s.cfg.vchan_dir});
     s.reap(); // anything that ended before the signalfd existed

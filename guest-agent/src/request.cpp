@@ -90,6 +90,9 @@ Result<Plan> plan_request(AgentConfig const& cfg, Request const& req, Refusal& r
     }
     if (*call)
         return plan_service(cfg, **call, std::move(plan), refusal);
+    // A command (not a service, not "nogui:") right after qvm-start: X may still be starting.
+    if (command.size() == req.command.size())
+        (void)wait_for_display(cfg);
     plan.cmd.argv = {"/bin/sh", "-c", command};
     return plan;
 }
@@ -163,7 +166,35 @@ std::vector<std::string> base_environment(AgentConfig const& cfg, std::string co
     };
     for (auto& e : rpc::transport_environment(transport_config(cfg)))
         env.push_back(std::move(e));
+    if (template_has_gui(cfg))
+        env.push_back(std::string("DISPLAY=") + gui_display);
     return env;
+}
+
+std::string gui_socket_path(AgentConfig const& cfg) {
+    if (cfg.xen_vchan)
+        return {};
+    return rpc::SocketTransport::socket_path(cfg.vchan_dir, 0, cfg.own_domain, gui_port);
+}
+
+bool template_has_gui(AgentConfig const& cfg) {
+    return !cfg.gui_session.empty() && ::access(cfg.gui_session.c_str(), X_OK) == 0;
+}
+
+bool wait_for_display(AgentConfig const& cfg) {
+    auto gui = gui_socket_path(cfg);
+    if (gui.empty() || cfg.gui_ended || !sys::exists(gui) || !template_has_gui(cfg))
+        return false;
+    auto const deadline = sys::now() + cfg.gui_wait;
+    for (;;) {
+        if (auto st = sys::stat(cfg.x_socket); st && S_ISSOCK(st->st_mode))
+            return true;
+        if (sys::now() >= deadline) {
+            LOG_WARN(log, "the domain's X server is not up", {"socket", cfg.x_socket});
+            return false;
+        }
+        ::usleep(20000);
+    }
 }
 
 int run_request(AgentConfig const& cfg, Request const& req) {

@@ -2,7 +2,9 @@
 //   VCHAN_DOMAIN + VCHAN_SOCKET_DIR (socket vchan) or BULKHEAD_VCHAN=xen (libxenvchan),
 //   QREXEC_SERVICE_PATH from the environment;
 //   --agent-socket PATH (default /var/run/qubes/qrexec-agent); --passwd FILE, --group FILE and
-//   --rpc-config-dir DIR for tests.
+//   --rpc-config-dir DIR for tests; --gui-session PATH (default /etc/bulkhead/gui-session: run
+//   when dom0's GUI socket appears; "" = never) and --x-socket PATH (default
+//   /tmp/.X11-unix/X0: the X server commands wait for) for tests.
 #include <bulkhead/agent/agent.h>
 #include <bulkhead/agent/local_protocol.h>
 #include <bulkhead/agent/service.h>
@@ -45,7 +47,7 @@ int usage() {
     std::fprintf(
         stderr,
         "usage: bulkhead-agent [--agent-socket PATH] [--passwd FILE] "
-        "[--group FILE] [--rpc-config-dir DIR]\n"
+        "[--group FILE] [--rpc-config-dir DIR] [--gui-session PATH]\n"
         "environment: VCHAN_DOMAIN, VCHAN_SOCKET_DIR or BULKHEAD_VCHAN=xen, QREXEC_SERVICE_PATH\n");
     return 2;
 }
@@ -65,7 +67,9 @@ int main(int argc, char** argv) {
              {std::pair{std::string_view("--agent-socket"), &cfg.agent_socket},
               std::pair{std::string_view("--passwd"), &cfg.passwd_file},
               std::pair{std::string_view("--group"), &cfg.group_file},
-              std::pair{std::string_view("--rpc-config-dir"), &cfg.rpc_config_dir}}) {
+              std::pair{std::string_view("--rpc-config-dir"), &cfg.rpc_config_dir},
+              std::pair{std::string_view("--gui-session"), &cfg.gui_session},
+              std::pair{std::string_view("--x-socket"), &cfg.x_socket}}) {
             if (a == opt ||
                 (a.size() > opt.size() && a.substr(0, opt.size()) == opt && a[opt.size()] == '=')) {
                 target = field;

@@ -69,7 +69,7 @@ Domain::~Domain() {
     (void)sys::remove_tree(root);
 }
 
-AgentProcess::AgentProcess(Domain const& d, rpc::DomainId id)
+AgentProcess::AgentProcess(Domain const& d, rpc::DomainId id, std::vector<std::string> const& extra)
     : m_socket(d.root + "/agent-" + std::to_string(id) + ".sock") {
     sys::SpawnOptions o;
     o.argv = {bin_dir() + "/bulkhead-agent",
@@ -78,6 +78,7 @@ AgentProcess::AgentProcess(Domain const& d, rpc::DomainId id)
               "--passwd=" + d.root + "/passwd",
               "--group=" + d.root + "/group",
               "--rpc-config-dir=" + d.root + "/rpc-config"};
+    o.argv.insert(o.argv.end(), extra.begin(), extra.end());
     o.env = environment_with({"VCHAN_DOMAIN=" + std::to_string(id), "VCHAN_SOCKET_DIR=" + d.vchan(),
                               "QREXEC_SERVICE_PATH=" + d.root + "/services-local:" + d.services()});
     auto null = sys::open("/dev/null", O_RDWR).value();

@@ -33,7 +33,7 @@ struct Domain {
 // One agent process for domain `id` in d.
 class AgentProcess {
 public:
-    AgentProcess(Domain const& d, rpc::DomainId id);
+    AgentProcess(Domain const& d, rpc::DomainId id, std::vector<std::string> const& extra = {});
     ~AgentProcess(); // SIGTERM, then SIGKILL if it lingers
     // SIGTERM and wait: the agent's exit code.
     int terminate();

@@ -7,6 +7,11 @@
 //  - the local agent socket for qrexec-client-vm (protocol in local_protocol.h): its trigger
 //    goes to dom0 as MSG_TRIGGER_SERVICE3 with an ident made here.
 //  - signals: SIGCHLD reaps every child (PID 1 / subreaper), SIGTERM stops children, exits 0.
+//  - the GUI (socket vchan): an inotify watch on the vchan directory. When dom0's GUI socket
+//    (vchan.0.<own id>.6000.sock, bulkheadd --gui-display) appears, the template's
+//    cfg.gui_session runs once (as root, its own session: the domain's X server on :0 and
+//    bulkhead-gui-agent); a template without it gets an error in the log. Commands get
+//    DISPLAY=:0 in a template with X (see request.h).
 // Trusts nothing from dom0 or local clients that the qrexec validator has not passed.
 #pragma once
 

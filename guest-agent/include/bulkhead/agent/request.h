@@ -25,6 +25,13 @@ struct AgentConfig {
     // Matches the caller's HELLO wait (rpc::SessionOptions::hello_timeout): a guest under
     // emulation (the Xen e2e) can take seconds to set up its first data vchan.
     std::chrono::milliseconds connect_timeout{30000};
+    // The template's GUI startup (a layer made by bulkhead-gui-layer): the agent runs it once
+    // dom0's GUI socket appears in vchan_dir; while it exists, commands get DISPLAY=:0 and
+    // wait (at most gui_wait) for x_socket once dom0 gave the GUI. Absent: no X (busybox).
+    std::string gui_session = "/etc/bulkhead/gui-session";
+    std::string x_socket = "/tmp/.X11-unix/X0";
+    std::chrono::milliseconds gui_wait{15000};
+    bool gui_ended = false; // set by the agent when its gui_session ended: nothing to wait for
 };
 
 enum class RequestKind { Exec, JustExec };
@@ -47,8 +54,22 @@ inline rpc::TransportConfig transport_config(AgentConfig const& cfg) {
 int run_request(AgentConfig const& cfg, Request const& req);
 
 // The environment a command gets (PATH, HOME, USER, SHELL, the vchan variables for
-// qrexec-client-vm, QREXEC_AGENT_SOCKET), before any service variables.
+// qrexec-client-vm, QREXEC_AGENT_SOCKET, DISPLAY when the template has X), before any
+// service variables.
 std::vector<std::string> base_environment(AgentConfig const& cfg, std::string const& user,
                                           std::string const& home, std::string const& shell);
+
+// The domain's GUI (sandbox): dom0 serves vchan.0.<own>.6000.sock in the vchan directory when
+// it gives the domain a GUI (bulkheadd --gui-display); "" on Xen (no GUI transport yet).
+inline constexpr uint32_t gui_port = 6000; // bulkhead-gui-agent's and Qubes' GUI vchan port
+inline constexpr char const* gui_display = ":0";
+std::string gui_socket_path(AgentConfig const& cfg);
+// The template has X: its gui_session is an executable file.
+bool template_has_gui(AgentConfig const& cfg);
+// In a command's process, before it starts: when dom0 gave a GUI, the template has X and its
+// session has not ended,
+// waits until the X server listens (cfg.x_socket) or cfg.gui_wait passes, so that
+// `qvm-start work; qvm-run work xmessage hi` finds its display. Returns whether it listens.
+bool wait_for_display(AgentConfig const& cfg);
 
 } // namespace bulkhead::agent
