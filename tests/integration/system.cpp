@@ -129,6 +129,12 @@ void System::make_template(std::string const& name) {
     ok({"qvm-template", "import-layer", name, store + "/" + name + "/base"});
 }
 
+void System::add_gui_layer(std::string const& name) {
+    auto dir = m_root + "/gui-layer-" + name;
+    ok({"bulkhead-gui-layer", dir});
+    ok({"qvm-template", "import-layer", name, dir});
+}
+
 std::string System::make_layer_dir(std::string const& rel_path, std::string const& content) {
     auto dir = m_root + "/layer-src-" + std::to_string(++m_layer_seq);
     auto file = dir + "/" + rel_path;

@@ -36,6 +36,8 @@ public:
     std::vector<std::string> env() const;
     // A busybox template "tmpl" with its base layer, and app domains of it.
     void make_template(std::string const& name = "tmpl");
+    // Stacks an X layer (bulkhead-gui-layer: the host's Xvfb, xmessage, xclip, ...) on it.
+    void add_gui_layer(std::string const& name = "tmpl");
     // A directory holding one file (path relative to the layer root) with content.
     std::string make_layer_dir(std::string const& rel_path, std::string const& content);
     void restart_daemon();
