@@ -11,7 +11,7 @@ packages=(
   libxen-dev libseccomp-dev libcap-dev
   busybox-static uidmap iproute2 util-linux procps nftables
   qt6-base-dev xvfb xauth libxcb1-dev libxcb-composite0-dev libxcb-damage0-dev libxcb-xtest0-dev
-  libxcb-shm0-dev x11-utils xclip
+  libxcb-shm0-dev libxcb-xfixes0-dev x11-utils xclip
   desktop-file-utils
   zlib1g-dev
   qemu-system-x86 debootstrap cpio xz-utils squashfs-tools e2fsprogs kmod file time perl

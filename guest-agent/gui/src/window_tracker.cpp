@@ -3,6 +3,7 @@
 
 #include <xcb/composite.h>
 #include <xcb/shm.h>
+#include <xcb/xfixes.h>
 #include <xcb/xtest.h>
 
 #include <algorithm>
@@ -90,13 +91,26 @@ Result<WindowTracker> WindowTracker::connect(std::string const& display) {
         c, xcb_change_window_attributes_checked(c, screen->root, XCB_CW_EVENT_MASK, &mask)));
     if (err)
         return fail("cannot select structure events on the root window");
-    return WindowTracker(c, screen, uint8_t(dext->first_event + XCB_DAMAGE_NOTIFY), a, shm);
+    // Cursor changes: the displayed cursor's name (XFixes 2+; followed only if present).
+    uint8_t cursor_event = 0;
+    if (auto const* fext = xcb_get_extension_data(c, &xcb_xfixes_id); fext && fext->present) {
+        auto v =
+            reply(xcb_xfixes_query_version_reply(c, xcb_xfixes_query_version(c, 4, 0), nullptr));
+        if (v && v->major_version >= 2) {
+            xcb_xfixes_select_cursor_input(c, screen->root,
+                                           XCB_XFIXES_CURSOR_NOTIFY_MASK_DISPLAY_CURSOR);
+            cursor_event = uint8_t(fext->first_event + XCB_XFIXES_CURSOR_NOTIFY);
+        }
+    }
+    return WindowTracker(c, screen, uint8_t(dext->first_event + XCB_DAMAGE_NOTIFY), a, shm,
+                         cursor_event);
 }
 
 WindowTracker::WindowTracker(WindowTracker&& other) noexcept
     : m_conn(std::exchange(other.m_conn, nullptr))
     , m_screen(other.m_screen)
     , m_damage_event(other.m_damage_event)
+    , m_cursor_event(other.m_cursor_event)
     , m_atoms(other.m_atoms)
     , m_windows(std::move(other.m_windows))
     , m_shm(other.m_shm) {}
@@ -256,6 +270,11 @@ Result<void> WindowTracker::dispatch(Outbox& out) {
             auto* d = reinterpret_cast<xcb_damage_notify_event_t*>(ev.get());
             if (auto* w = find(d->drawable); w && w->mapped)
                 mark_dirty(*w, {d->area.x, d->area.y, d->area.width, d->area.height});
+            continue;
+        }
+        if (m_cursor_event && type == m_cursor_event) {
+            auto* e = reinterpret_cast<xcb_xfixes_cursor_notify_event_t*>(ev.get());
+            TRY(cursor_changed(out, e->name));
             continue;
         }
         switch (type) {

@@ -1,5 +1,7 @@
 #include <bulkhead/gui/xcb/compositor.h>
 
+#include <bulkhead/rpc/gui/protocol.h>
+
 #include <xcb/shm.h>
 
 #include <algorithm>
@@ -155,7 +157,30 @@ Result<void> XcbCompositor::set_properties(model::Window const& w, Shown& s) {
                             XCB_ATOM_WM_SIZE_HINTS, 32, uint32_t(v.size()), v.data());
         s.hints = w.hints;
     }
+    if (s.cursor != w.cursor) {
+        uint32_t cursor = w.cursor ? glyph_cursor(w.cursor) : uint32_t(XCB_CURSOR_NONE);
+        xcb_change_window_attributes(c, s.id, XCB_CW_CURSOR, &cursor);
+        s.cursor = w.cursor;
+    }
     return {};
+}
+
+xcb_cursor_t XcbCompositor::glyph_cursor(uint32_t shape) {
+    if (shape % 2 != 0 || shape >= rpc::gui::cursor_font_glyphs)
+        return XCB_CURSOR_NONE; // the validator refuses these; never trusted here either
+    if (auto it = m_cursors.find(shape); it != m_cursors.end())
+        return it->second;
+    auto* c = m_conn.get();
+    if (!m_cursor_font) {
+        m_cursor_font = xcb_generate_id(c);
+        xcb_open_font(c, m_cursor_font, 6, "cursor");
+    }
+    xcb_cursor_t cursor = xcb_generate_id(c);
+    // Black on white, as XCreateFontCursor makes them.
+    xcb_create_glyph_cursor(c, cursor, m_cursor_font, m_cursor_font, uint16_t(shape),
+                            uint16_t(shape + 1), 0, 0, 0, 0xffff, 0xffff, 0xffff);
+    m_cursors.emplace(shape, cursor);
+    return cursor;
 }
 
 Result<void> XcbCompositor::update(model::Window const& w, Shown& s) {

@@ -1,7 +1,8 @@
 // XcbCompositor: puts the model's guest windows on dom0's X server. sync() makes the X windows
 // match the Desktop (create, map, unmap, move, resize, restack, destroy; title "[domain] …",
 // WM_CLASS "domain:class", _QUBES_VMNAME and _QUBES_LABEL_COLOR for the window manager, the
-// guest's size hints as WM_NORMAL_HINTS, clamped to dom0's screen), and
+// guest's size hints as WM_NORMAL_HINTS, clamped to dom0's screen; the guest's cursor as the
+// window's cursor, a glyph of dom0's own cursor font, never guest pixels), and
 // paint() copies damaged pixels from a window's buffer. Override-redirect windows, which no
 // window manager decorates, get a border in the domain's label colour drawn by the daemon over
 // their edges. Reads only the model (dom0 state) and validated, mapped pixel buffers.
@@ -73,6 +74,7 @@ private:
         std::string title;
         std::string res_class, res_name;
         rpc::gui::SetHints hints; // as last written to WM_NORMAL_HINTS (none at first)
+        uint32_t cursor = 0;      // as last set (0 = the parent's, i.e. the root's)
     };
 
     XcbCompositor(XcbConnection conn, Atoms atoms, xcb_gcontext_t gc)
@@ -89,6 +91,8 @@ private:
     // The XShm segment of h's current buffer, attached when the buffer is new to us.
     std::optional<uint32_t> segment(model::WindowHandle h, PixelBuffer const& buffer);
     void detach(model::WindowHandle h);
+    // The cursor-font glyph cursor for a validated shape (even, < 154), made once.
+    xcb_cursor_t glyph_cursor(uint32_t shape);
 
     XcbConnection m_conn;
     Atoms m_atoms;
@@ -105,6 +109,8 @@ private:
         uint32_t seg = 0;
     };
     std::unordered_map<model::WindowHandle, Segment> m_segments;
+    xcb_font_t m_cursor_font = 0;
+    std::unordered_map<uint32_t, xcb_cursor_t> m_cursors; // by glyph
 };
 
 } // namespace bulkhead::gui::xcb
