@@ -60,6 +60,11 @@ seeds = {
     "guest_unknown": bytes([GUEST | ESTABLISHED]) + frame(0x10B, 1) + frame(0x208, 1),
     "guest_input_refused": bytes([GUEST | ESTABLISHED]) + KEY,
     "guest_damage_flood": bytes([GUEST | ESTABLISHED]) + DAMAGE * 64,
+    # Every glyph the gui-agent sends for a named cursor (0 = default), then one past the font.
+    "guest_cursors": bytes([GUEST | ESTABLISHED]) + CREATE
+    + b"".join(frame(0x109, 0x400001, words(g)) for g in range(0, 154, 2))
+    + frame(0x109, 0x400001, words(154)),
+    "guest_cursor_odd": bytes([GUEST | ESTABLISHED]) + frame(0x109, 0x400001, words(69)),
     "guest_window_zero": bytes([GUEST | ESTABLISHED]) + frame(0x104, 0),
     "guest_tight": bytes([GUEST | ESTABLISHED | TIGHT]) + CREATE + TITLE + CLASS + DAMAGE + CLIP,
     "daemon_session": bytes([DAEMON]) + HELLO + CONFIGURE + FOCUS + KEY + BUTTON + MOTION
