@@ -3,8 +3,9 @@
 // dom0/hypervisor/backends/xen/README.md):
 //   bulkhead/hostname, bulkhead/argv/<i>, bulkhead/env/<i>   (relative to the domain's home)
 // It sets the hostname, runs argv with exactly that environment as its only direct child,
-// starts bulkhead-xen-net (the domain's network links), reaps every orphan, forwards SIGTERM (a PV
-// shutdown from dom0 reaches it through the kernel's poweroff_cmd, which it points at itself with
+// starts itself with --net (the domain's network links, xen_net.cpp), reaps every orphan, forwards
+// SIGTERM (a PV shutdown from dom0 reaches it through the kernel's poweroff_cmd, which it points at
+// itself with
 // --signal-init), and powers the domain off when the child ends: on Xen a domain ends when its
 // kernel stops, not when PID 1 exits (that would panic the guest kernel, which Xen reports as a
 // crash). Any failure before the child runs is printed and powers off: fail closed. Before powering
@@ -27,14 +28,15 @@
 #include <unistd.h>
 #include <vector>
 
-extern "C" {
-#include <xenstore.h>
-}
+#include "xen_net.h"
+#include "xs_keys.h"
+
+using bulkhead::xs::read_key;
+using bulkhead::xs::read_list;
 
 namespace {
 
 constexpr char const* kSelf = "/usr/lib/bulkhead/bulkhead-xen-init";
-constexpr char const* kNet = "/usr/lib/bulkhead/bulkhead-xen-net";
 
 // dom0 reports it as the domain's exit code (data/ is the domain's own to write).
 bool report_status(int status) {
@@ -112,37 +114,18 @@ void unmount_all() {
     power_off(1);
 }
 
-// Reads one key; nullopt-like empty+false when absent.
-bool read_key(xs_handle* xs, std::string const& key, std::string& out) {
-    unsigned len = 0;
-    void* v = xs_read(xs, XBT_NULL, key.c_str(), &len);
-    if (!v)
-        return false;
-    out.assign(static_cast<char*>(v), len);
-    std::free(v);
-    return true;
-}
-
-std::vector<std::string> read_list(xs_handle* xs, std::string const& dir) {
-    std::vector<std::string> out;
-    for (unsigned i = 0;; ++i) {
-        std::string v;
-        if (!read_key(xs, dir + "/" + std::to_string(i), v))
-            break;
-        out.push_back(std::move(v));
-    }
-    return out;
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
     if (argc == 2 && std::strcmp(argv[1], "--signal-init") == 0)
         return ::kill(1, SIGTERM) == 0 ? 0 : 1;
+    if (argc == 2 && std::strcmp(argv[1], "--net") == 0)
+        return run_network();
     if (argc == 3 && std::strcmp(argv[1], "--exit-status") == 0)
         return report_status(std::atoi(argv[2])) ? 0 : 1;
     if (argc != 1) {
-        std::fprintf(stderr, "usage: bulkhead-xen-init [--signal-init | --exit-status N]\n");
+        std::fprintf(stderr,
+                     "usage: bulkhead-xen-init [--signal-init | --exit-status N | --net]\n");
         return 2;
     }
 
@@ -184,10 +167,10 @@ int main(int argc, char** argv) {
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
-        char const* net_argv[] = {kNet, nullptr};
+        char const* net_argv[] = {kSelf, "--net", nullptr};
         char const* net_env[] = {nullptr};
-        ::execve(kNet, const_cast<char**>(net_argv), const_cast<char**>(net_env));
-        std::fprintf(stderr, "bulkhead-xen-init: exec %s: %s\n", kNet, std::strerror(errno));
+        ::execve(kSelf, const_cast<char**>(net_argv), const_cast<char**>(net_env));
+        std::fprintf(stderr, "bulkhead-xen-init: exec %s --net: %s\n", kSelf, std::strerror(errno));
         std::_Exit(127);
     } else if (net < 0) {
         std::fprintf(stderr, "bulkhead-xen-init: fork: %s\n", std::strerror(errno));

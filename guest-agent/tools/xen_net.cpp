@@ -1,5 +1,6 @@
-// bulkhead-xen-net: the network half of a Bulkhead domain on Xen, started by bulkhead-xen-init
-// (as root, for the domain's lifetime). It follows dom0's keys in xenstore (the contract is in
+// `bulkhead-xen-init --net`: the network half of a Bulkhead domain on Xen, which PID 1 starts
+// (as root, for the domain's lifetime; one binary with PID 1, to keep the guest's RAM small). It
+// follows dom0's keys in xenstore (the contract is in
 // dom0/hypervisor/backends/xen/include/bulkhead/dom0/hypervisor/xen/xen_plan.h) and does in
 // the guest what the sandbox backend does from dom0 with nsenter:
 //  - as a client: once netfront's eth0 exists, it gets bulkhead/net/config's address/32, the
@@ -25,44 +26,35 @@
 #include <unistd.h>
 #include <vector>
 
-extern "C" {
-#include <xenstore.h>
-}
+#include "xen_net.h"
+#include "xs_keys.h"
 
 namespace {
 
-constexpr char const* kBusybox = "/usr/lib/bulkhead/busybox";
-
 void say(std::string const& s) {
-    std::fprintf(stderr, "bulkhead-xen-net: %s\n", s.c_str());
+    std::fprintf(stderr, "bulkhead-xen-init --net: %s\n", s.c_str());
+}
+
+// The template's iproute2 `ip`, else its busybox's.
+std::vector<std::string> ip_command() {
+    for (auto const* p : {"/sbin/ip", "/usr/sbin/ip", "/bin/ip", "/usr/bin/ip"})
+        if (::access(p, X_OK) == 0)
+            return {p};
+    return {"/bin/busybox", "ip"};
 }
 
 // Set when the connection to xenstored failed (not a missing key): main() opens a new one.
 bool g_broken = false;
 
 bool read_key(xs_handle* xs, std::string const& key, std::string& out) {
-    unsigned len = 0;
-    void* v = xs_read(xs, XBT_NULL, key.c_str(), &len);
-    if (!v) {
-        if (errno != ENOENT && errno != EACCES && errno != EPERM && errno != EINVAL)
-            g_broken = true;
-        return false;
-    }
-    out.assign(static_cast<char*>(v), len);
-    std::free(v);
-    return true;
+    if (bulkhead::xs::read_key(xs, key, out))
+        return true;
+    if (errno != ENOENT && errno != EACCES && errno != EPERM && errno != EINVAL)
+        g_broken = true;
+    return false;
 }
 
-std::vector<std::string> list_dir(xs_handle* xs, std::string const& dir) {
-    std::vector<std::string> out;
-    unsigned n = 0;
-    if (char** names = xs_directory(xs, XBT_NULL, dir.c_str(), &n)) {
-        for (unsigned i = 0; i < n; ++i)
-            out.emplace_back(names[i]);
-        std::free(names);
-    }
-    return out;
-}
+using bulkhead::xs::list_dir;
 
 std::string read_file(std::string const& path) {
     std::string out;
@@ -125,7 +117,8 @@ int run(std::vector<std::string> const& argv, std::string* err = nullptr) {
 }
 
 bool ip(std::vector<std::string> args, bool quiet_fail = false) {
-    args.insert(args.begin(), {kBusybox, "ip"});
+    static auto const prefix = ip_command();
+    args.insert(args.begin(), prefix.begin(), prefix.end());
     std::string err;
     int rc = run(args, &err);
     if (rc != 0 && !quiet_fail) {
@@ -298,7 +291,7 @@ void reconcile_firewall(xs_handle* xs, State& st) {
 
 } // namespace
 
-int main() {
+int run_network() {
     xs_handle* xs = xs_open(0);
     if (!xs) {
         say(std::string("xs_open: ") + std::strerror(errno));

@@ -65,6 +65,8 @@ Result<DomainSpec> DomainManager::make_spec(StartConfig const& cfg) {
     spec.maxmem_mib = cfg.maxmem_mib;
     spec.vcpus = cfg.vcpus;
     spec.kernel = cfg.kernel;
+    if (auto net = m_config.net_config(cfg.name))
+        spec.network_backend = net->provides_network;
     spec.virt_mode = cfg.virt_mode;
     spec.init_argv = {std::string(kGuestToolsDir) + "/bulkhead-agent"};
     spec.init_env = {std::string("VCHAN_SOCKET_DIR=") + kGuestVchanDir,

@@ -91,6 +91,16 @@ TEST_CASE("a disposable has no private disk; PVH where the host has HAP", "[xen]
     CHECK(plan_domain(spec, opts)->type == VirtMode::Pv);
 }
 
+TEST_CASE("a netvm's kernel command line asks for netback and nftables", "[xen]") {
+    auto spec = app_spec();
+    spec.network_backend = true;
+    auto plan = plan_domain(spec, {});
+    REQUIRE(plan.has_value());
+    CHECK(plan->cmdline.ends_with("bulkhead.private=1 bulkhead.netvm=1"));
+    spec.network_backend = false;
+    CHECK(plan_domain(spec, {})->cmdline.find("netvm") == std::string::npos);
+}
+
 TEST_CASE("kernel names select a directory under kernels_dir, never outside", "[xen]") {
     auto spec = app_spec();
     XenOptions opts;

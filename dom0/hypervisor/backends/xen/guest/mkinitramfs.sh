@@ -13,10 +13,12 @@ OUT=$1 BIN=$2 MODS=${3%/}
 HERE=$(cd "$(dirname "$0")" && pwd)
 KVER=$(basename "$MODS")
 BUSYBOX=${BUSYBOX:-/bin/busybox}
-TOOLS=(bulkhead-xen-init bulkhead-xen-net bulkhead-agent qrexec-client-vm qfile-agent qfile-unpacker qvm-copy qvm-open-in-vm
+TOOLS=(bulkhead-xen-init bulkhead-agent qrexec-client-vm qfile-agent qfile-unpacker qvm-copy qvm-open-in-vm
        qvm-open-in-dvm vm-file-editor bulkhead-open-url)
 WANT=(xen-blkfront squashfs overlay crc32c_generic ext4 xenfs xen-evtchn xen-gntdev xen-gntalloc
-      xen-netfront xen-netback nf_tables nft_ct nft_nat nft_masq nft_chain_nat)
+      xen-netfront)
+# Loaded only in a netvm (bulkhead.netvm=1): its clients' backends and its firewall.
+WANT_NETVM=(xen-netback nf_tables nft_ct nft_nat nft_masq nft_chain_nat)
 
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
 for c in depmod cpio strip file; do command -v $c >/dev/null || die "missing $c"; done
@@ -47,21 +49,24 @@ declare -A path_of=()
 while IFS=: read -r mod _; do path_of[$(name_of "$mod")]=$mod; done < "$MODS/modules.dep"
 declare -A builtin=()
 while read -r mod; do builtin[$(name_of "$mod")]=1; done < "$MODS/modules.builtin"
-: > "$T/lib/modules/load"
-for m in "${WANT[@]}"; do
-    n=${m//-/_}
-    if [[ -n ${builtin[$n]:-} ]]; then continue; fi
+want() { # MODULE LOADFILE: MODULE (unless built in) and what it depends on
+    local m=$1 n=${1//-/_} line f
+    if [[ -n ${builtin[$n]:-} ]]; then return; fi
     [[ -n ${path_of[$n]:-} ]] || die "kernel module $m neither built in nor in $MODS"
-    echo "$m" >> "$T/lib/modules/load"
+    echo "$m" >> "$2"
     line=$(grep -E "^(.*/)?${path_of[$n]}:" "$MODS/modules.dep")
     for f in ${line/:/ }; do
         mkdir -p "$T/lib/modules/$KVER/$(dirname "$f")"
         cp "$MODS/$f" "$T/lib/modules/$KVER/$f"
     done
-done
+}
+: > "$T/lib/modules/load"
+: > "$T/lib/modules/load-netvm"
+for m in "${WANT[@]}"; do want "$m" "$T/lib/modules/load"; done
+for m in "${WANT_NETVM[@]}"; do want "$m" "$T/lib/modules/load-netvm"; done
 cp "$MODS"/modules.order "$MODS"/modules.builtin "$MODS"/modules.builtin.modinfo "$T/lib/modules/$KVER/"
 depmod -b "$T" "$KVER"
 
 (cd "$T" && find . -mindepth 1 | LC_ALL=C sort | cpio -H newc -o --quiet -R 0:0) > "$OUT.tmp"
 mv "$OUT.tmp" "$OUT"
-echo "mkinitramfs: $OUT ($(du -h "$OUT" | cut -f1), modules: $(tr '\n' ' ' < "$T/lib/modules/load"))"
+echo "mkinitramfs: $OUT ($(du -h "$OUT" | cut -f1), modules: $(tr '\n' ' ' < "$T/lib/modules/load")+ netvm: $(tr '\n' ' ' < "$T/lib/modules/load-netvm"))"

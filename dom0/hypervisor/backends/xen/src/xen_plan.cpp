@@ -105,6 +105,8 @@ Result<XenDomainPlan> plan_domain(DomainSpec const& spec, XenOptions const& opti
     plan.cmdline =
         "console=hvc0 rdinit=/init quiet bulkhead.layers=" + std::to_string(spec.layers.size()) +
         " bulkhead.private=" + (has_private ? "1" : "0");
+    if (spec.network_backend)
+        plan.cmdline += " bulkhead.netvm=1";
 
     plan.xenstore.emplace_back("bulkhead/hostname", spec.name);
     for (size_t i = 0; i < spec.init_argv.size(); ++i) {

@@ -58,6 +58,9 @@ struct DomainSpec {
     uint64_t maxmem_mib = 4000;
     uint32_t vcpus = 2;
     std::string kernel; // Xen: kernel directory; sandbox: ignored
+    // Serves other domains' network links (a netvm). Xen: the guest loads netback and
+    // nftables; sandbox: nothing to do.
+    bool network_backend = false;
     VirtMode virt_mode = VirtMode::Pvh;
     // PID 1 of the domain (the guest agent) and its environment. The backend adds
     // VCHAN_DOMAIN=<id> (the domain's own id) to the environment.
