@@ -167,6 +167,14 @@ struct Run {
     static inline int seq = 0;
 };
 
+// xclip forks and takes the selection in the background, after qvm-run returned: wait until
+// the domain's CLIPBOARD holds `text`.
+bool owns(System& s, std::string const& domain, std::string const& text) {
+    return eventually([&] {
+        return s.tool({"qvm-run", "-p", domain, "xclip -o -selection clipboard"}).out == text;
+    });
+}
+
 std::string console(System& s, std::string const& domain) {
     return sys::read_file(s.root() + "/volatile/" + domain + "/console.log").value_or("?");
 }
@@ -233,6 +241,7 @@ TEST_CASE("gui: a template with X through bulkheadd: qvm-run work xmessage shows
     // work -> personal allow), where xclip reads it back.
     s.ok({"qvm-run", "-p", "work",
           "printf %s 'from work, really' | xclip -selection clipboard >/dev/null 2>&1"});
+    REQUIRE(owns(s, "work", "from work, really"));
     Run pwin(s, {"-p", "personal", "xmessage -geometry +40+200 -timeout 60 personal"});
     std::optional<xcb_window_t> p;
     REQUIRE(eventually(
@@ -253,6 +262,7 @@ TEST_CASE("gui: a template with X through bulkheadd: qvm-run work xmessage shows
     // personal's paste back into work is denied by policy: work's clipboard stays its own.
     s.ok({"qvm-run", "-p", "personal",
           "printf %s mine | xclip -selection clipboard >/dev/null 2>&1"});
+    REQUIRE(owns(s, "personal", "mine"));
     dom0.type(*p, {37, 50, key_c});
     REQUIRE(eventually([&] { return notice().starts_with("copied personal - 4 "); }));
     dom0.type(*w, {37, 50, key_v});
