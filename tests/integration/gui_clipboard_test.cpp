@@ -6,6 +6,7 @@
 // protocol on each domain's socket in its place, as its gui-agent would (gui_clipboard in
 // tests/gui-daemon/daemon runs the real agents). Keys are XTEST on dom0's Xvfb.
 #include "../gui-daemon/xcb/xvfb.h"
+#include "dom0_screen.h"
 #include "system.h"
 
 #include <bulkhead/base/sys/fd.h>
@@ -28,21 +29,13 @@
 #include <sys/mman.h>
 #include <thread>
 
+using bulkhead::testing::Dom0Screen;
+using bulkhead::testing::eventually;
 using bulkhead::testing::System;
 using namespace bulkhead;
 namespace rg = bulkhead::rpc::gui;
 
 namespace {
-
-bool eventually(std::function<bool()> const& done) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (done())
-            return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return done();
-}
 
 // A domain's gui-agent as far as the clipboard needs it: one window, then dom0's messages.
 struct StandIn {
@@ -104,52 +97,6 @@ struct StandIn {
     std::vector<std::string> pasted;
 };
 
-struct Dom0 {
-    explicit Dom0(std::string const& display) {
-        c = xcb_connect(display.c_str(), nullptr);
-        REQUIRE(!xcb_connection_has_error(c));
-        root = xcb_setup_roots_iterator(xcb_get_setup(c)).data->root;
-    }
-    ~Dom0() { xcb_disconnect(c); }
-    xcb_atom_t atom(char const* name) {
-        auto* r = xcb_intern_atom_reply(c, xcb_intern_atom(c, 0, uint16_t(std::strlen(name)), name),
-                                        nullptr);
-        REQUIRE(r);
-        auto a = r->atom;
-        std::free(r);
-        return a;
-    }
-    std::optional<xcb_window_t> find(std::string const& title) {
-        auto* tree = xcb_query_tree_reply(c, xcb_query_tree(c, root), nullptr);
-        REQUIRE(tree);
-        std::optional<xcb_window_t> found;
-        auto const* kids = xcb_query_tree_children(tree);
-        auto net_wm_name = atom("_NET_WM_NAME");
-        for (int i = 0; i < xcb_query_tree_children_length(tree) && !found; ++i) {
-            auto* r = xcb_get_property_reply(
-                c, xcb_get_property(c, 0, kids[i], net_wm_name, XCB_GET_PROPERTY_TYPE_ANY, 0, 64),
-                nullptr);
-            if (r && std::string(static_cast<char const*>(xcb_get_property_value(r)),
-                                 size_t(xcb_get_property_value_length(r))) == title)
-                found = kids[i];
-            std::free(r);
-        }
-        std::free(tree);
-        return found;
-    }
-    // Ctrl+Shift+<keycode> with `w` focused (as a window manager does on a click).
-    void combo(xcb_window_t w, uint8_t keycode) {
-        xcb_set_input_focus(c, XCB_INPUT_FOCUS_POINTER_ROOT, w, XCB_CURRENT_TIME);
-        for (uint8_t k : {uint8_t(37), uint8_t(50), keycode})
-            xcb_test_fake_input(c, XCB_KEY_PRESS, k, XCB_CURRENT_TIME, XCB_NONE, 0, 0, 0);
-        for (uint8_t k : {keycode, uint8_t(50), uint8_t(37)})
-            xcb_test_fake_input(c, XCB_KEY_RELEASE, k, XCB_CURRENT_TIME, XCB_NONE, 0, 0, 0);
-        xcb_flush(c);
-    }
-    xcb_connection_t* c;
-    xcb_window_t root;
-};
-
 } // namespace
 
 TEST_CASE("gui: the secure clipboard through bulkheadd: its policy directory and the domains' "
@@ -169,15 +116,16 @@ TEST_CASE("gui: the secure clipboard through bulkheadd: its policy directory and
     INFO("daemon log:\n" << s.daemon_log());
 
     StandIn work(s, "work", 10), personal(s, "personal", 200), vault(s, "vault", 400);
-    Dom0 dom0(x.display());
+    Dom0Screen dom0(x.display());
     std::optional<xcb_window_t> w_work, w_personal, w_vault;
-    REQUIRE(eventually([&] { return (w_work = dom0.find("[work] window")).has_value(); }));
-    REQUIRE(eventually([&] { return (w_personal = dom0.find("[personal] window")).has_value(); }));
-    REQUIRE(eventually([&] { return (w_vault = dom0.find("[vault] window")).has_value(); }));
+    REQUIRE(eventually([&] { return (w_work = dom0.find_title("[work] window")).has_value(); }));
+    REQUIRE(eventually(
+        [&] { return (w_personal = dom0.find_title("[personal] window")).has_value(); }));
+    REQUIRE(eventually([&] { return (w_vault = dom0.find_title("[vault] window")).has_value(); }));
     auto notice = [&] { return sys::read_file(s.root() + "/run/clipboard-notice").value_or(""); };
 
     // Ctrl+Shift+C in work: dom0 asks work's agent, which answers its clipboard.
-    dom0.combo(*w_work, 54);
+    dom0.type(*w_work, {37, 50, 54});
     REQUIRE(eventually([&] {
         work.pump();
         return work.requests == 1;
@@ -186,10 +134,10 @@ TEST_CASE("gui: the secure clipboard through bulkheadd: its policy directory and
     REQUIRE(eventually([&] { return notice().starts_with("copied work - 9 "); }));
 
     // Ctrl+Shift+V in vault: denied through vault's tag; nothing reaches vault.
-    dom0.combo(*w_vault, 55);
+    dom0.type(*w_vault, {37, 50, 55});
     REQUIRE(eventually([&] { return notice().starts_with("denied work vault 9 "); }));
     // Ctrl+Shift+V in personal: allowed; personal's agent gets the text, the clipboard empties.
-    dom0.combo(*w_personal, 55);
+    dom0.type(*w_personal, {37, 50, 55});
     REQUIRE(eventually([&] { return notice().starts_with("pasted work personal 9 "); }));
     CHECK(eventually([&] {
         personal.pump();

@@ -5,6 +5,7 @@
 // then dom0's bulkhead-gui-agent); `qvm-run work xmessage ...` gets DISPLAY=:0. Nothing here
 // speaks the GUI protocol: what dom0's screen shows comes from the domains' real agents.
 #include "../gui-daemon/xcb/xvfb.h"
+#include "dom0_screen.h"
 #include "system.h"
 
 #include <bulkhead/base/sys/fd.h>
@@ -22,6 +23,7 @@
 #include <optional>
 #include <thread>
 
+using bulkhead::testing::Dom0Screen;
 using bulkhead::testing::System;
 using namespace bulkhead;
 using namespace std::chrono_literals;
@@ -32,97 +34,8 @@ constexpr uint32_t blue = 0x3465a4, yellow = 0xedd400; // work's and personal's 
 constexpr uint8_t key_return = 36, key_c = 54, key_v = 55;
 
 bool eventually(std::function<bool()> const& done, std::chrono::seconds limit = 20s) {
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (done())
-            return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(30));
-    }
-    return done();
+    return bulkhead::testing::eventually(done, limit);
 }
-
-struct Dom0 {
-    explicit Dom0(std::string const& display) {
-        c = xcb_connect(display.c_str(), nullptr);
-        REQUIRE(!xcb_connection_has_error(c));
-        root = xcb_setup_roots_iterator(xcb_get_setup(c)).data->root;
-    }
-    ~Dom0() { xcb_disconnect(c); }
-    xcb_atom_t atom(char const* name) {
-        auto* r = xcb_intern_atom_reply(c, xcb_intern_atom(c, 0, uint16_t(std::strlen(name)), name),
-                                        nullptr);
-        REQUIRE(r);
-        auto a = r->atom;
-        std::free(r);
-        return a;
-    }
-    std::string property(xcb_window_t w, char const* name) {
-        auto* r = xcb_get_property_reply(
-            c, xcb_get_property(c, 0, w, atom(name), XCB_GET_PROPERTY_TYPE_ANY, 0, 256), nullptr);
-        if (!r)
-            return {};
-        std::string v(static_cast<char const*>(xcb_get_property_value(r)),
-                      size_t(xcb_get_property_value_length(r)));
-        std::free(r);
-        return v;
-    }
-    uint32_t label_color(xcb_window_t w) {
-        auto v = property(w, "_QUBES_LABEL_COLOR");
-        uint32_t rgb = 0;
-        if (v.size() == 4)
-            std::memcpy(&rgb, v.data(), 4);
-        return rgb;
-    }
-    // A mapped top-level window of dom0 whose property `name` is `value` (and at x, y if set).
-    std::optional<xcb_window_t> find(char const* name, std::string const& value,
-                                     std::optional<std::pair<int, int>> at = std::nullopt) {
-        auto* tree = xcb_query_tree_reply(c, xcb_query_tree(c, root), nullptr);
-        REQUIRE(tree);
-        std::optional<xcb_window_t> found;
-        auto const* kids = xcb_query_tree_children(tree);
-        for (int i = 0; i < xcb_query_tree_children_length(tree) && !found; ++i) {
-            auto* a =
-                xcb_get_window_attributes_reply(c, xcb_get_window_attributes(c, kids[i]), nullptr);
-            bool mapped = a && a->map_state == XCB_MAP_STATE_VIEWABLE;
-            std::free(a);
-            if (!mapped || property(kids[i], name) != value)
-                continue;
-            if (at) {
-                auto* g = xcb_get_geometry_reply(c, xcb_get_geometry(c, kids[i]), nullptr);
-                bool here = g && g->x == at->first && g->y == at->second;
-                std::free(g);
-                if (!here)
-                    continue;
-            }
-            found = kids[i];
-        }
-        std::free(tree);
-        return found;
-    }
-    // A screenshot's pixel: dom0's root window read back.
-    uint32_t pixel(int x, int y) {
-        auto* r = xcb_get_image_reply(
-            c, xcb_get_image(c, XCB_IMAGE_FORMAT_Z_PIXMAP, root, int16_t(x), int16_t(y), 1, 1, ~0u),
-            nullptr);
-        REQUIRE(r);
-        uint32_t v;
-        std::memcpy(&v, xcb_get_image_data(r), 4);
-        std::free(r);
-        return v & 0xffffff;
-    }
-    // Keys typed with w focused (as a window manager does on a click): modifiers held around
-    // the last keycode.
-    void type(xcb_window_t w, std::vector<uint8_t> const& keys) {
-        xcb_set_input_focus(c, XCB_INPUT_FOCUS_POINTER_ROOT, w, XCB_CURRENT_TIME);
-        for (auto k : keys)
-            xcb_test_fake_input(c, XCB_KEY_PRESS, k, XCB_CURRENT_TIME, XCB_NONE, 0, 0, 0);
-        for (auto it = keys.rbegin(); it != keys.rend(); ++it)
-            xcb_test_fake_input(c, XCB_KEY_RELEASE, *it, XCB_CURRENT_TIME, XCB_NONE, 0, 0, 0);
-        xcb_flush(c);
-    }
-    xcb_connection_t* c;
-    xcb_window_t root;
-};
 
 // qvm-run in the background (it blocks while its command runs), output to a file.
 struct Run {
@@ -195,7 +108,7 @@ TEST_CASE("gui: a template with X through bulkheadd: qvm-run work xmessage shows
     s.ok({"qvm-create", "-t", "tmpl", "-l", "yellow", "personal"});
     s.ok({"qvm-start", "work"});
     s.ok({"qvm-start", "personal"});
-    Dom0 dom0(x.display());
+    Dom0Screen dom0(x.display());
     auto diagnose = [&] {
         return "daemon log:\n" + s.daemon_log() + "\nwork's console:\n" + console(s, "work") +
                "\npersonal's console:\n" + console(s, "personal");

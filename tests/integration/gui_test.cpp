@@ -6,6 +6,7 @@
 // the real agent, also inside a sandbox domain). Nothing it sends names the domain: the
 // "[work]" title and work's label colour come from the socket.
 #include "../gui-daemon/xcb/xvfb.h"
+#include "dom0_screen.h"
 #include "system.h"
 
 #include <bulkhead/base/sys/fd.h>
@@ -25,72 +26,13 @@
 #include <sys/mman.h>
 #include <thread>
 
+using bulkhead::testing::Dom0Screen;
+using bulkhead::testing::eventually;
 using bulkhead::testing::System;
 using namespace bulkhead;
 namespace rg = bulkhead::rpc::gui;
 
-namespace {
-
-bool eventually(std::function<bool()> const& done) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (done())
-            return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return done();
-}
-
-struct Screen {
-    explicit Screen(std::string const& display) {
-        c = xcb_connect(display.c_str(), nullptr);
-        REQUIRE(!xcb_connection_has_error(c));
-        root = xcb_setup_roots_iterator(xcb_get_setup(c)).data->root;
-    }
-    ~Screen() { xcb_disconnect(c); }
-    xcb_atom_t atom(char const* name) {
-        auto* r = xcb_intern_atom_reply(c, xcb_intern_atom(c, 0, uint16_t(std::strlen(name)), name),
-                                        nullptr);
-        REQUIRE(r);
-        auto a = r->atom;
-        std::free(r);
-        return a;
-    }
-    std::string property(xcb_window_t w, xcb_atom_t prop) {
-        auto* r = xcb_get_property_reply(
-            c, xcb_get_property(c, 0, w, prop, XCB_GET_PROPERTY_TYPE_ANY, 0, 256), nullptr);
-        if (!r)
-            return {};
-        std::string v(static_cast<char const*>(xcb_get_property_value(r)),
-                      size_t(xcb_get_property_value_length(r)));
-        std::free(r);
-        return v;
-    }
-    std::optional<xcb_window_t> find(std::string const& title) {
-        auto* tree = xcb_query_tree_reply(c, xcb_query_tree(c, root), nullptr);
-        REQUIRE(tree);
-        std::optional<xcb_window_t> found;
-        auto const* kids = xcb_query_tree_children(tree);
-        for (int i = 0; i < xcb_query_tree_children_length(tree) && !found; ++i)
-            if (property(kids[i], atom("_NET_WM_NAME")) == title)
-                found = kids[i];
-        std::free(tree);
-        return found;
-    }
-    uint32_t pixel(int16_t x, int16_t y) {
-        auto* r = xcb_get_image_reply(
-            c, xcb_get_image(c, XCB_IMAGE_FORMAT_Z_PIXMAP, root, x, y, 1, 1, ~0u), nullptr);
-        REQUIRE(r);
-        uint32_t v;
-        std::memcpy(&v, xcb_get_image_data(r), 4);
-        std::free(r);
-        return v & 0xffffff;
-    }
-    xcb_connection_t* c;
-    xcb_window_t root;
-};
-
-} // namespace
+namespace {} // namespace
 
 TEST_CASE("gui: bulkheadd --gui-display gives a running domain its GUI socket; its windows "
           "come out as the domain's",
@@ -135,9 +77,9 @@ TEST_CASE("gui: bulkheadd --gui-display gives a running domain its GUI socket; i
     REQUIRE(ch.write_with_fd(shm, memfd->get()).value() == shm.size());
     REQUIRE(ch.write(tail).value() == tail.size());
 
-    Screen dom0(x.display());
+    Dom0Screen dom0(x.display());
     std::optional<xcb_window_t> w;
-    REQUIRE(eventually([&] { return (w = dom0.find("[work] from inside")).has_value(); }));
+    REQUIRE(eventually([&] { return (w = dom0.find_title("[work] from inside")).has_value(); }));
     CHECK(dom0.property(*w, dom0.atom("_QUBES_VMNAME")) == "work");
     auto color = dom0.property(*w, dom0.atom("_QUBES_LABEL_COLOR"));
     REQUIRE(color.size() == 4);
@@ -147,7 +89,7 @@ TEST_CASE("gui: bulkheadd --gui-display gives a running domain its GUI socket; i
     CHECK(eventually([&] { return dom0.pixel(20 + 50, 30 + 25) == 0x00aa00; }));
 
     s.ok({"qvm-shutdown", "--wait", "work"});
-    CHECK(eventually([&] { return !dom0.find("[work] from inside"); }));
+    CHECK(eventually([&] { return !dom0.find_title("[work] from inside"); }));
     CHECK(!sys::exists(socket));
     ::munmap(px, region.size);
 }
