@@ -4,6 +4,8 @@
 // SetCursor with that name's cursor-font glyph (0 for the default: unnamed or unknown
 // cursors), for the window under the pointer, once per change. As in Qubes, no image crosses:
 // dom0 draws its own glyph, so a guest cannot paint an arbitrary cursor on dom0's screen.
+#include "xcb_reply.h"
+
 #include <bulkhead/gui_agent/window_tracker.h>
 
 #include <array>
@@ -100,11 +102,6 @@ uint32_t glyph_for(std::string_view name) {
         if (font_cursor_names[i] == name)
             return uint32_t(2 * i);
     return 0;
-}
-
-template <typename T>
-std::unique_ptr<T, decltype(&std::free)> reply(T* r) {
-    return {r, &std::free};
 }
 
 } // namespace

@@ -1,3 +1,5 @@
+#include "xcb_reply.h"
+
 #include <bulkhead/base/log.h>
 #include <bulkhead/gui_agent/guest_clipboard.h>
 
@@ -14,19 +16,6 @@ namespace rg = rpc::gui;
 namespace {
 
 Logger const log{"gui-agent"};
-
-template <typename T>
-using Reply = std::unique_ptr<T, decltype(&std::free)>;
-template <typename T>
-Reply<T> reply(T* r) {
-    return Reply<T>(r, &std::free);
-}
-
-xcb_atom_t intern(xcb_connection_t* c, std::string_view name) {
-    auto r = reply(xcb_intern_atom_reply(
-        c, xcb_intern_atom(c, 0, uint16_t(name.size()), name.data()), nullptr));
-    return r ? r->atom : xcb_atom_t(XCB_ATOM_NONE);
-}
 
 } // namespace
 

@@ -1,4 +1,6 @@
 // WindowTracker: connecting, following top-level windows and announcing them to dom0.
+#include "xcb_reply.h"
+
 #include <bulkhead/gui_agent/window_tracker.h>
 
 #include <xcb/composite.h>
@@ -17,19 +19,6 @@ namespace bulkhead::gui_agent {
 namespace rg = rpc::gui;
 
 namespace {
-
-template <typename T>
-using Reply = std::unique_ptr<T, decltype(&std::free)>;
-template <typename T>
-Reply<T> reply(T* r) {
-    return Reply<T>(r, &std::free);
-}
-
-xcb_atom_t intern(xcb_connection_t* c, std::string_view name) {
-    auto r = reply(xcb_intern_atom_reply(
-        c, xcb_intern_atom(c, 0, uint16_t(name.size()), name.data()), nullptr));
-    return r ? r->atom : xcb_atom_t(XCB_ATOM_NONE);
-}
 
 // The text of a string property (at most 4 KiB), empty when unset.
 std::string text_property(xcb_connection_t* c, xcb_window_t w, xcb_atom_t prop, xcb_atom_t type) {
