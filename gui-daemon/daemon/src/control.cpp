@@ -46,7 +46,7 @@ Result<ControlCommand> parse_control_line(std::string_view line) {
     auto w = words(line);
     if (w.size() == 2 && w[0] == "remove" && valid_name(w[1]))
         return ControlCommand{ControlCommand::Kind::Remove, {std::string(w[1]), {}, {}}};
-    if (w.size() >= 4 && w.size() <= 6 && w[0] == "add" && valid_name(w[1]) &&
+    if (w.size() >= 4 && w.size() <= 7 && w[0] == "add" && valid_name(w[1]) &&
         w[3].starts_with('/')) {
         auto label = dom0::find_label(w[2]);
         if (!label)
@@ -71,6 +71,12 @@ Result<ControlCommand> parse_control_line(std::string_view line) {
                     c.domain.tags.push_back(tag);
                 }
                 tagged = true;
+            } else if (w[i].starts_with("xen=") && !c.domain.xen_domid) {
+                auto id = text::parse_u64(w[i].substr(4));
+                // DOMID_FIRST_RESERVED is 0x7ff0; 0 is dom0 itself.
+                if (!id || *id == 0 || *id >= 0x7ff0)
+                    return unexpected(Errc::Invalid, "gui control: bad xen domain id");
+                c.domain.xen_domid = uint32_t(*id);
             } else {
                 return unexpected(Errc::Invalid, "gui control: unknown add parameter");
             }
@@ -78,7 +84,7 @@ Result<ControlCommand> parse_control_line(std::string_view line) {
         return c;
     }
     return unexpected(Errc::Invalid,
-                      "gui control: not 'add NAME LABEL /SOCKET [type=T] [tags=A,B]' or "
+                      "gui control: not 'add NAME LABEL /SOCKET [type=T] [tags=A,B] [xen=ID]' or "
                       "'remove NAME'");
 }
 

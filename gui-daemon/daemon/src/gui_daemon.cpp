@@ -90,6 +90,7 @@ void GuiDaemon::accept(GuiDomain const& dom, int listen_fd) {
         if (auto r = m_desktop.add_domain(dom.name, dom.label); !r)
             return;
     auto s = std::make_unique<GuiSession>(dom.name, std::move(*fd));
+    s->xen_domid = dom.xen_domid;
     int raw = s->channel->readiness_fd();
     rg::encode_to(s->out, 0, rg::Hello{});
     m_sessions.emplace(dom.name, std::move(s));
@@ -181,8 +182,14 @@ void GuiDaemon::on_readable(std::string const& domain) {
         m_dirty = true;
         if (std::holds_alternative<rg::Destroy>(msg.message))
             s.buffers.erase(handle);
+        if (auto const* g = std::get_if<rg::GrantRefs>(&msg.message)) {
+            if (auto r = collect_grants(s, msg.window, g->refs); !r)
+                return end_session(domain, r.error().message(), BrokeRules::Yes);
+            continue;
+        }
         if (shm) {
-            auto buf = xcb::PixelBuffer::map(std::move(fd), *shm);
+            auto buf = shm->kind == rg::ShmKind::Memfd ? xcb::PixelBuffer::map(std::move(fd), *shm)
+                                                       : map_grants(s, msg.window, *shm);
             if (!buf)
                 return end_session(domain, buf.error().message(), BrokeRules::Yes);
             auto h = m_desktop.find(domain, msg.window)->handle;
@@ -194,6 +201,39 @@ void GuiDaemon::on_readable(std::string const& domain) {
             return;
     }
     frame();
+}
+
+Result<void> GuiDaemon::collect_grants(GuiSession& s, rg::WindowId window,
+                                       std::vector<uint32_t> const& refs) {
+    if (!s.xen_domid)
+        return unexpected(Errc::Protocol, "gui: GRANT_REFS from a domain that is not on Xen");
+    if (!s.grant_refs.empty() && s.grant_window != window)
+        return unexpected(Errc::Protocol, "gui: GRANT_REFS for two windows at once");
+    // The largest buffer the limits allow, in pages.
+    rg::Limits limits;
+    uint64_t max_pages =
+        (uint64_t(limits.max_width) * 4 * limits.max_height + rg::page_size - 1) / rg::page_size;
+    if (s.grant_refs.size() + refs.size() > max_pages)
+        return unexpected(Errc::Limit, "gui: more grant references than the largest buffer");
+    s.grant_window = window;
+    s.grant_refs.insert(s.grant_refs.end(), refs.begin(), refs.end());
+    return {};
+}
+
+Result<xcb::PixelBuffer> GuiDaemon::map_grants(GuiSession& s, rg::WindowId window,
+                                               rg::ShmRegion const& region) {
+    if (!s.xen_domid)
+        return unexpected(Errc::Protocol, "gui: a grant region from a domain that is not on Xen");
+    auto refs = std::exchange(s.grant_refs, {});
+    if (s.grant_window != window || refs.size() != region.handle)
+        return unexpected(Errc::Protocol, "gui: grant region of " + std::to_string(region.handle) +
+                                              " pages, but " + std::to_string(refs.size()) +
+                                              " references came for it");
+    auto buf = TRY(xcb::PixelBuffer::map_grants(*s.xen_domid, refs, region));
+    LOG_INFO(log, "window buffer mapped from grant references", {"domain", s.domain},
+             {"domid", *s.xen_domid}, {"pages", refs.size()},
+             {"size", std::to_string(region.width) + "x" + std::to_string(region.height)});
+    return buf;
 }
 
 void GuiDaemon::perform(model::Desktop::Actions actions) {

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -30,6 +31,11 @@ struct GuiSession {
     size_t out_sent = 0;
     size_t refused = 0;
     bool resume_pending = false; // a wake-up's budget ran out: the loop calls back
+    // Xen: the domain's id (from dom0's control line), and the grant references collected
+    // for the next Grant region of grant_window (capped at a largest buffer's pages).
+    std::optional<uint32_t> xen_domid;
+    rpc::gui::WindowId grant_window = 0;
+    std::vector<uint32_t> grant_refs;
 };
 
 } // namespace bulkhead::gui::daemon

@@ -270,6 +270,7 @@ Result<Desktop::Actions> Desktop::apply_window(Domain& d, std::string const& dom
     case rg::MsgType::SetHints:
     case rg::MsgType::SetCursor:
     case rg::MsgType::ShmRegion:
+    case rg::MsgType::GrantRefs: // the session collects them for the next Grant region
     case rg::MsgType::Damage:
         return none;
     default:

@@ -1,6 +1,8 @@
 #include <bulkhead/base/sys/fd.h>
 #include <bulkhead/gui/xcb/pixel_buffer.h>
 
+#include "grant_map.h"
+
 #include <atomic>
 #include <cerrno>
 #include <fcntl.h>
@@ -11,8 +13,7 @@ namespace bulkhead::gui::xcb {
 
 Result<PixelBuffer> PixelBuffer::map(UniqueFd fd, rpc::gui::ShmRegion const& region) {
     if (region.kind != rpc::gui::ShmKind::Memfd)
-        return unexpected(Errc::Unsupported, "gui: grant-reference pixel buffers (Xen) are not "
-                                             "implemented");
+        return unexpected(Errc::Invalid, "gui: not a memfd region");
     int seals = ::fcntl(fd.get(), F_GET_SEALS);
     if (seals < 0)
         return Error::from_errno("fcntl(F_GET_SEALS) on the guest's pixel buffer", errno);
@@ -27,12 +28,25 @@ Result<PixelBuffer> PixelBuffer::map(UniqueFd fd, rpc::gui::ShmRegion const& reg
     return PixelBuffer(std::move(fd), p, region.size, region);
 }
 
+Result<PixelBuffer> PixelBuffer::map_grants(uint32_t domid, std::span<uint32_t const> refs,
+                                            rpc::gui::ShmRegion const& region) {
+    if (region.kind != rpc::gui::ShmKind::Grant)
+        return unexpected(Errc::Invalid, "gui: not a grant region");
+    // The validator checked size = whole pages = handle references; the session checked that
+    // it collected exactly handle references for this window.
+    if (refs.size() != region.handle || region.size != refs.size() * rpc::gui::page_size)
+        return unexpected(Errc::Invalid, "gui: grant references do not cover the region");
+    auto const* p = TRY(grant::map(domid, refs));
+    return PixelBuffer(UniqueFd(), p, region.size, region, true);
+}
+
 PixelBuffer::PixelBuffer(UniqueFd fd, void const* base, size_t len,
-                         rpc::gui::ShmRegion const& region)
+                         rpc::gui::ShmRegion const& region, bool granted)
     : m_fd(std::move(fd))
     , m_base(static_cast<std::byte const*>(base))
     , m_len(len)
-    , m_region(region) {
+    , m_region(region)
+    , m_granted(granted) {
     static std::atomic<uint64_t> next{1};
     m_serial = next++;
 }
@@ -42,10 +56,15 @@ PixelBuffer::PixelBuffer(PixelBuffer&& other) noexcept
     , m_base(std::exchange(other.m_base, nullptr))
     , m_len(std::exchange(other.m_len, 0))
     , m_region(other.m_region)
-    , m_serial(other.m_serial) {}
+    , m_serial(other.m_serial)
+    , m_granted(other.m_granted) {}
 
 PixelBuffer::~PixelBuffer() {
-    if (m_base)
+    if (!m_base)
+        return;
+    if (m_granted)
+        grant::unmap(m_base, m_len / rpc::gui::page_size);
+    else
         ::munmap(const_cast<std::byte*>(m_base), m_len);
 }
 

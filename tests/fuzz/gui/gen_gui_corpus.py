@@ -37,7 +37,8 @@ HINTS = frame(0x107, 0x400001, words(15, 100, 50, 800, 600, 6, 13, 4, 2))
 DAMAGE = frame(0x108, 0x400001, words(0, 0, 640, 480))
 CURSOR = frame(0x109, 0x400001, words(68))
 SHM = frame(0x10A, 0x400001, words(1, 0, 640, 480, 2560, 1) + struct.pack("<Q", 2560 * 480))
-SHM_GRANT = frame(0x10A, 0x400001, words(2, 99, 16, 16, 64, 1) + struct.pack("<Q", 4096))
+SHM_GRANT = frame(0x10A, 0x400002, words(2, 1, 16, 16, 64, 1) + struct.pack("<Q", 4096))
+GRANTS = frame(0x10B, 0x400002, words(77))
 UNMAP = frame(0x104, 0x400001)
 DESTROY = frame(0x102, 0x400001)
 CLIP = frame(0x302, 0, b"secret text\n")
@@ -52,12 +53,17 @@ CLIPREQ = frame(0x207, 0)
 seeds = {
     "guest_session": bytes([GUEST]) + HELLO + CREATE + CLASS + TITLE + HINTS + SHM + MAP + DAMAGE
     + CONFIGURE + CURSOR + CLIP + UNMAP + DESTROY,
-    "guest_override_redirect": bytes([GUEST | ESTABLISHED]) + CREATE_OR + MAP + SHM_GRANT,
+    "guest_override_redirect": bytes([GUEST | ESTABLISHED]) + CREATE_OR + MAP + GRANTS + SHM_GRANT,
+    # Xen: a full message of references, one short of whole, then a region of the wrong count.
+    "guest_grant_refs": bytes([GUEST | ESTABLISHED]) + CREATE
+    + frame(0x10B, 0x400001, words(*range(1024)))
+    + frame(0x10B, 0x400001, words(1) + b"\0\0")
+    + frame(0x10A, 0x400001, words(2, 3, 16, 16, 64, 1) + struct.pack("<Q", 4096)),
     "guest_hostile_title": bytes([GUEST | ESTABLISHED]) + TITLE_HOSTILE,
     "guest_huge_create": bytes([GUEST | ESTABLISHED]) + frame(0x101, 1, words(-(2**31), 2**31 - 1, 2**32 - 1, 2**32 - 1, 0x1FFFFFFF, 0)),
     "guest_huge_len": bytes([GUEST | ESTABLISHED]) + struct.pack("<III", 0x302, 0, 0xFFFFFFFF),
     "guest_clip_cap": bytes([GUEST | ESTABLISHED]) + frame(0x302, 0, b"x" * 64000),
-    "guest_unknown": bytes([GUEST | ESTABLISHED]) + frame(0x10B, 1) + frame(0x208, 1),
+    "guest_unknown": bytes([GUEST | ESTABLISHED]) + frame(0x10C, 1) + frame(0x208, 1),
     "guest_input_refused": bytes([GUEST | ESTABLISHED]) + KEY,
     "guest_damage_flood": bytes([GUEST | ESTABLISHED]) + DAMAGE * 64,
     # Every glyph the gui-agent sends for a named cursor (0 = default), then one past the font.

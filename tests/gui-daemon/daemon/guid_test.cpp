@@ -291,3 +291,104 @@ TEST_CASE("guid --control-fd: domains added and removed while it runs (as bulkhe
     CHECK(status->code == 0);
     (void)sys::remove_tree(*dir);
 }
+
+namespace {
+
+// A fake domain on a GUI socket (blocking): frames written as given.
+struct RawDomain {
+    UniqueFd fd;
+    explicit RawDomain(std::string const& socket) {
+        auto c = sys::unix_connect(socket);
+        REQUIRE(c);
+        fd = std::move(*c);
+    }
+    void send(std::vector<rg::ValidatedMessage> const& messages) {
+        std::vector<std::byte> out;
+        for (auto const& m : messages)
+            rg::encode_to(out, m.window, m.message);
+        (void)sys::write_all(fd.get(), out); // dom0 may have hung up already
+    }
+    // dom0 ended the session: EOF or a reset.
+    bool cut_off() {
+        return eventually([&] {
+            std::byte b[4096];
+            auto n = ::recv(fd.get(), b, sizeof b, MSG_DONTWAIT);
+            return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+        });
+    }
+};
+
+rg::ShmRegion grant_region(uint32_t refs) {
+    return {rg::ShmKind::Grant, refs, 64, 16, 256, rg::format_xrgb8888, 4096};
+}
+
+} // namespace
+
+TEST_CASE("guid: grant references only from a domain dom0 put on Xen, mapped from that domain "
+          "(here, without Xen's gntdev, the mapping fails closed)") {
+    Xvfb dom0_x("640x480x24");
+    auto dir = sys::make_temp_dir("/tmp/bulkhead-guid-test-");
+    REQUIRE(dir);
+    auto sandbox_socket = *dir + "/vchan.0.7.6000.sock";
+    auto xen_socket = *dir + "/vchan.0.9.6000.sock";
+    auto control = sys::pipe();
+    REQUIRE(control);
+    Child guid({program("bulkhead-guid"), "--display", dom0_x.display(), "--control-fd", "3"},
+               *dir + "/guid.log", std::nullopt, {{3, control->first.get()}});
+    control->first.reset();
+    auto say = [&](std::string const& lines) {
+        REQUIRE(sys::write_all(control->second.get(), lines));
+    };
+    say("add bad green " + *dir + "/x.sock xen=0\n");     // dom0 itself: refused
+    say("add bad green " + *dir + "/y.sock xen=32752\n"); // a reserved id: refused
+    say("add work blue " + sandbox_socket + "\n");
+    say("add xdom green " + xen_socket + " type=AppVM tags= xen=9\n");
+    REQUIRE(eventually([&] { return sys::exists(sandbox_socket) && sys::exists(xen_socket); }));
+    CHECK(!sys::exists(*dir + "/x.sock"));
+    CHECK(!sys::exists(*dir + "/y.sock"));
+    auto log = [&] { return sys::read_file(*dir + "/guid.log").value_or(""); };
+
+    rg::ValidatedMessage hello{0, rg::Hello{}};
+    rg::ValidatedMessage create{5, rg::Create{{10, 10, 64, 16}, 0, rg::OverrideRedirect::No}};
+    SECTION("a sandbox domain sending grant references is cut off") {
+        RawDomain d(sandbox_socket);
+        d.send({hello, create, {5, rg::GrantRefs{{8}}}});
+        CHECK(d.cut_off());
+        CHECK(log().find("not on Xen") != std::string::npos);
+    }
+    SECTION("a sandbox domain's grant region (no references) is cut off") {
+        RawDomain d(sandbox_socket);
+        d.send({hello, create, {5, grant_region(1)}});
+        CHECK(d.cut_off());
+    }
+    SECTION("a Xen domain: references for another window, or not one a page, are cut off") {
+        RawDomain a(xen_socket);
+        rg::ValidatedMessage create6{6, rg::Create{{10, 10, 64, 16}, 0, rg::OverrideRedirect::No}};
+        a.send({hello, create, create6, {5, rg::GrantRefs{{8}}}, {6, rg::GrantRefs{{9}}}});
+        CHECK(a.cut_off());
+        CHECK(log().find("two windows") != std::string::npos);
+        RawDomain b(xen_socket);
+        b.send({hello,
+                create,
+                {5, rg::GrantRefs{{8}}},
+                {5, rg::GrantRefs{{9}}},
+                {5, grant_region(1)}});
+        CHECK(b.cut_off());
+        CHECK(log().find("2 references came for it") != std::string::npos);
+    }
+    SECTION("a Xen domain's well-formed region is mapped from its own domain id") {
+        RawDomain d(xen_socket);
+        d.send({hello, create, {5, rg::GrantRefs{{8}}}, {5, grant_region(1)}});
+        if (sys::exists("/dev/xen/gntdev")) {
+            // Real dom0: Xen refuses domain 9's reference 8 (no such grant).
+            CHECK(d.cut_off());
+            CHECK(log().find("grant references of domain 9") != std::string::npos);
+        } else {
+            CHECK(d.cut_off());
+            CHECK(log().find("grant device") != std::string::npos);
+        }
+    }
+    control->second.reset();
+    CHECK(guid.wait_exit(10s).has_value());
+    (void)sys::remove_tree(*dir);
+}

@@ -76,8 +76,9 @@ TEST_CASE("gui layout: hints, damage, cursor, shm region") {
     same(frame(0x10a, 3, {1, 0, 640, 480, 2560, 1, 2560 * 480, 0}), 3,
          ShmRegion{ShmKind::Memfd, 0, 640, 480, 2560, format_xrgb8888, 2560 * 480},
          Direction::FromGuest);
-    same(frame(0x10a, 3, {2, 77, 1, 1, 4, 1, 4096, 0}), 3,
-         ShmRegion{ShmKind::Grant, 77, 1, 1, 4, format_xrgb8888, 4096}, Direction::FromGuest);
+    same(frame(0x10a, 3, {2, 1, 1, 1, 4, 1, 4096, 0}), 3,
+         ShmRegion{ShmKind::Grant, 1, 1, 1, 4, format_xrgb8888, 4096}, Direction::FromGuest);
+    same(frame(0x10b, 3, {77, 78}), 3, GrantRefs{{77, 78}}, Direction::FromGuest);
 }
 
 TEST_CASE("gui layout: input events dom0 sends") {

@@ -187,7 +187,11 @@ TEST_CASE("gui validator: shared memory regions") {
     CHECK(refused(shm(0, 0, 10, 10, 40, 1, 400)));        // unknown kind
     CHECK(refused(shm(3, 0, 10, 10, 40, 1, 400)));
     CHECK(refused(shm(1, 1, 10, 10, 40, 1, 400)));             // memfd handle must be 0
-    CHECK_FALSE(refused(shm(2, 12345, 10, 10, 40, 1, 400)));   // grant: first reference
+    CHECK_FALSE(refused(shm(2, 1, 10, 10, 40, 1, 4096)));      // grant: 1 page, 1 reference
+    CHECK(refused(shm(2, 0, 10, 10, 40, 1, 4096)));            // grant without references
+    CHECK(refused(shm(2, 2, 10, 10, 40, 1, 4096)));            // more references than pages
+    CHECK(refused(shm(2, 1, 10, 10, 40, 1, 400)));             // grants are whole pages
+    CHECK_FALSE(refused(shm(2, 2, 1024, 2, 4096, 1, 8192)));   // 2 pages, 2 references
     CHECK(refused(shm(1, 0, 10, 10, 40, 2, 400)));             // unknown format
     CHECK(refused(shm(1, 0, 0, 10, 40, 1, 400)));              // zero width
     CHECK(refused(shm(1, 0, 10, 0, 40, 1, 0)));                // zero height
@@ -199,6 +203,29 @@ TEST_CASE("gui validator: shared memory regions") {
     uint64_t big = uint64_t(16384) * 4 * 6144;
     CHECK_FALSE(refused(shm(1, 0, 16384, 6144, 16384 * 4, 1, big)));
     CHECK(refused(shm(1, 0, 16384, 6144, 16384 * 4, 1, big + (uint64_t(1) << 32))));
+    CHECK_FALSE(refused(shm(2, uint32_t(big / 4096), 16384, 6144, 16384 * 4, 1, big)));
+}
+
+TEST_CASE("gui validator: grant references (Xen)") {
+    auto refs = [](size_t n) {
+        Bytes b;
+        for (size_t i = 0; i < n; ++i)
+            u32(b, uint32_t(1000 + i));
+        return frame_raw(0x10b, 5, b);
+    };
+    auto one = as<GrantRefs>(refs(1));
+    CHECK(one.refs == std::vector<uint32_t>{1000});
+    auto full = as<GrantRefs>(refs(max_grant_refs_per_message));
+    REQUIRE(full.refs.size() == max_grant_refs_per_message);
+    CHECK(full.refs.back() == 1000 + max_grant_refs_per_message - 1);
+    CHECK(refused(refs(0)));                              // none
+    CHECK(refused(refs(max_grant_refs_per_message + 1))); // over a message's cap
+    CHECK(refused(frame_raw(0x10b, 5, Bytes(6))));        // not whole references
+    CHECK(refused(frame_raw(0x10b, 0, Bytes(4))));        // names no window
+    CHECK(refused(refs(1), Direction::FromDaemon));       // dom0 never sends them
+    // Round trip through the encoder.
+    auto enc = encode(5, GrantRefs{{7, 8, 9}});
+    CHECK(as<GrantRefs>(enc).refs == std::vector<uint32_t>{7, 8, 9});
 }
 
 TEST_CASE("gui validator: input events a guest reads") {

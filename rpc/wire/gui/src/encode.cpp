@@ -109,6 +109,10 @@ struct Payload {
     void operator()(ClipboardData const& m) {
         out.insert(out.end(), m.bytes.begin(), m.bytes.end());
     }
+    void operator()(GrantRefs const& m) {
+        for (auto ref : m.refs)
+            le::put32(out, ref);
+    }
 };
 
 } // namespace

@@ -8,7 +8,8 @@ namespace bulkhead::rpc::gui {
 GuiFrameReader::GuiFrameReader(Direction direction, Limits limits)
     : m_direction(direction)
     , m_limits(limits)
-    , m_buf(header_size + std::max(title_field_size, limits.max_clipboard)) {}
+    , m_buf(header_size +
+            std::max({title_field_size, max_grant_refs_per_message * 4, limits.max_clipboard})) {}
 
 Result<std::optional<ValidatedMessage>> GuiFrameReader::fail(Error e) {
     m_failed = e;

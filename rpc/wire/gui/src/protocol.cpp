@@ -29,6 +29,8 @@ std::string_view msg_type_name(MsgType type) {
         return "SET_CURSOR";
     case MsgType::ShmRegion:
         return "SHM_REGION";
+    case MsgType::GrantRefs:
+        return "GRANT_REFS";
     case MsgType::Key:
         return "KEY";
     case MsgType::Button:
@@ -52,7 +54,7 @@ std::string_view msg_type_name(MsgType type) {
 }
 
 std::optional<MsgType> known_type(uint32_t t) {
-    if (t == 0x001 || (t >= 0x101 && t <= 0x10a) || (t >= 0x201 && t <= 0x207) || t == 0x301 ||
+    if (t == 0x001 || (t >= 0x101 && t <= 0x10b) || (t >= 0x201 && t <= 0x207) || t == 0x301 ||
         t == 0x302)
         return MsgType(t);
     return std::nullopt;
@@ -72,7 +74,7 @@ MsgType message_type(Message const& m) {
         MsgType::SetCursor, MsgType::ShmRegion,     MsgType::Key,
         MsgType::Button,    MsgType::Motion,        MsgType::Crossing,
         MsgType::Focus,     MsgType::CloseRequest,  MsgType::ClipboardRequest,
-        MsgType::Configure, MsgType::ClipboardData,
+        MsgType::Configure, MsgType::ClipboardData, MsgType::GrantRefs,
     };
     static_assert(std::size(types) == std::variant_size_v<Message>);
     return types[m.index()];

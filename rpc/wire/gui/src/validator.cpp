@@ -104,6 +104,8 @@ Result<ShmRegion> decode_shm(std::byte const* p, Limits const& limits) {
     r.handle = le::load32(p + 4);
     if (r.kind == ShmKind::Memfd && r.handle != 0)
         return bad("memfd region handle must be 0 (the fd passed with the message)");
+    if (r.kind == ShmKind::Grant && r.handle == 0)
+        return bad("grant region without grant references");
     r.width = le::load32(p + 8);
     r.height = le::load32(p + 12);
     r.stride = le::load32(p + 16);
@@ -120,6 +122,8 @@ Result<ShmRegion> decode_shm(std::byte const* p, Limits const& limits) {
     uint64_t rounded = (need + page_size - 1) / page_size * page_size;
     if (r.size < need || r.size > rounded)
         return bad("region size does not match stride x height");
+    if (r.kind == ShmKind::Grant && (r.size != rounded || r.handle != rounded / page_size))
+        return bad("grant region: size is not whole pages, or not one reference a page");
     return r;
 }
 
@@ -177,6 +181,8 @@ size_t GuiValidator::max_payload_len(MsgType type, Limits const& limits) {
         return 0;
     case MsgType::ClipboardData:
         return limits.max_clipboard;
+    case MsgType::GrantRefs:
+        return max_grant_refs_per_message * 4;
     }
     return 0;
 }
@@ -207,6 +213,11 @@ Result<FrameHeader> GuiValidator::header(UntrustedBytes bytes, Direction directi
         if (untrusted_len > limits.max_clipboard)
             return unexpected(Errc::Limit, "gui: clipboard data over the cap: " +
                                                std::to_string(untrusted_len) + " bytes");
+    } else if (*type == MsgType::GrantRefs) {
+        if (untrusted_len == 0 || untrusted_len % 4 != 0 ||
+            untrusted_len > max_payload_len(*type, limits))
+            return bad(name + " length " + std::to_string(untrusted_len) + " is not 1.." +
+                       std::to_string(max_grant_refs_per_message) + " references");
     } else if (untrusted_len != max_payload_len(*type, limits)) {
         return bad(name + " length " + std::to_string(untrusted_len) + " is not " +
                    std::to_string(max_payload_len(*type, limits)));
@@ -308,6 +319,14 @@ Result<ValidatedMessage> GuiValidator::payload(FrameHeader const& h, UntrustedBy
         return done(ClipboardRequest{});
     case MsgType::ClipboardData:
         return done(ClipboardData{std::vector<std::byte>(span.begin(), span.end())});
+    case MsgType::GrantRefs: {
+        if (h.len == 0 || h.len % 4 != 0)
+            return bad("GRANT_REFS length is not a whole number of references");
+        GrantRefs g;
+        for (size_t i = 0; i < h.len; i += 4)
+            g.refs.push_back(le::load32(p + i));
+        return done(std::move(g));
+    }
     }
     return bad("unhandled message type");
 }

@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,18 +28,21 @@ class GuiSession;
 
 // What dom0 knows about a domain with a display: its name and label (from the store), the
 // socket path only that domain can reach (bound into its vchan directory), and its class and
-// tags for the clipboard's policy (@type:, @tag: rules).
+// tags for the clipboard's policy (@type:, @tag: rules). On Xen, its domain id: the domain
+// whose grant references its windows' buffers are mapped from (dom0 relays the domain's vchan
+// to the socket). Without it, a Grant region is refused.
 struct GuiDomain {
     std::string name;
     model::Label label;
     std::string socket;
     policy::DomainType type = policy::DomainType::AppVM;
     std::vector<std::string> tags;
+    std::optional<uint32_t> xen_domid;
 };
 
 // One control line, parsed (see GuiDaemon::watch_control): names [A-Za-z0-9_.-], at most 64;
 // a known label; an absolute socket path; type= a Qubes class, tags= names as the policy
-// allows them. Errc::Invalid for anything else.
+// allows them, xen= a domain id 1..32751. Errc::Invalid for anything else.
 struct ControlCommand {
     enum class Kind { Add, Remove } kind;
     GuiDomain domain; // Remove: only the name
@@ -78,7 +82,7 @@ public:
     Result<void> add_domain(GuiDomain const& domain);
     void remove_domain(std::string const& name);
     // dom0's control stream (bulkheadd's pipe, trusted): one command a line,
-    //   add NAME LABEL SOCKET [type=CLASS] [tags=TAG,TAG...]
+    //   add NAME LABEL SOCKET [type=CLASS] [tags=TAG,TAG...] [xen=DOMID]
     //                            (LABEL: red orange yellow green gray blue purple black)
     //   remove NAME
     // A line it cannot use is logged and skipped; EOF stops the daemon (dom0 went away).
@@ -101,6 +105,10 @@ private:
     void end_session(std::string const& domain, std::string const& why, BrokeRules broke);
     void notice(model::Notify const& n);
     void perform(model::Desktop::Actions actions);
+    Result<void> collect_grants(GuiSession& s, rpc::gui::WindowId window,
+                                std::vector<uint32_t> const& refs);
+    Result<xcb::PixelBuffer> map_grants(GuiSession& s, rpc::gui::WindowId window,
+                                        rpc::gui::ShmRegion const& region);
     void on_x_events();
     void frame();
     void paint(std::vector<model::Repaint> const& repaints);

@@ -1,7 +1,8 @@
 // PixelBuffer: a guest window's pixels, mapped read-only from the shared memory the guest
 // announced (ShmRegion, validated). In the sandbox that is a memfd passed with the message; it
 // must be sealed against shrinking, or the guest could truncate it under dom0's reads (SIGBUS).
-// Grant-reference regions (Xen) are not implemented yet: Unsupported.
+// On Xen it is the grant references the guest sent before the region (GrantRefs), mapped from
+// the domain dom0 says the session belongs to (never a domain id the guest names).
 #pragma once
 
 #include <bulkhead/base/result.h>
@@ -17,6 +18,9 @@ namespace bulkhead::gui::xcb {
 class PixelBuffer {
 public:
     static Result<PixelBuffer> map(UniqueFd fd, rpc::gui::ShmRegion const& region);
+    // A Grant region: one reference a page (region.size / page_size of them) of domain domid.
+    static Result<PixelBuffer> map_grants(uint32_t domid, std::span<uint32_t const> refs,
+                                          rpc::gui::ShmRegion const& region);
     PixelBuffer(PixelBuffer&& other) noexcept;
     PixelBuffer& operator=(PixelBuffer&&) = delete;
     PixelBuffer(PixelBuffer const&) = delete;
@@ -27,18 +31,21 @@ public:
     uint32_t stride() const { return m_region.stride; }
     // Row y (y < height): width * 4 bytes of XRGB8888.
     std::span<std::byte const> row(uint32_t y) const;
-    // The memfd itself (the compositor hands dom0's X server a copy for XShm) and a number
-    // no other buffer of this process has (so a replaced buffer is never taken for the old).
+    // The memfd itself (the compositor hands dom0's X server a copy for XShm; -1 for grant
+    // references: the compositor uses PutImage) and a number no other buffer of this process
+    // has (so a replaced buffer is never taken for the old).
     int fd() const { return m_fd.get(); }
     uint64_t serial() const { return m_serial; }
 
 private:
-    PixelBuffer(UniqueFd fd, void const* base, size_t len, rpc::gui::ShmRegion const& region);
+    PixelBuffer(UniqueFd fd, void const* base, size_t len, rpc::gui::ShmRegion const& region,
+                bool granted = false);
     UniqueFd m_fd;
     std::byte const* m_base = nullptr;
     size_t m_len = 0;
     rpc::gui::ShmRegion m_region;
     uint64_t m_serial = 0;
+    bool m_granted = false; // mapped with xengnttab: unmapped with it
 };
 
 } // namespace bulkhead::gui::xcb

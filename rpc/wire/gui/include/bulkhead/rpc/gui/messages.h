@@ -81,8 +81,9 @@ struct SetCursor {
     bool operator==(SetCursor const&) const = default;
 };
 enum class ShmKind : uint32_t { Memfd = 1, Grant = 2 };
-// A window's pixel buffer: `handle` is the index of an fd passed beside the message (memfd,
-// sandbox) or the first grant reference of the region (Xen); never a pointer.
+// A window's pixel buffer: in the sandbox a memfd passed beside the message (handle 0); on Xen
+// grant references to dom0, one per page, sent just before in GrantRefs (handle = their
+// count, size / page_size). Never a pointer.
 struct ShmRegion {
     ShmKind kind = ShmKind::Memfd;
     uint32_t handle = 0;
@@ -92,6 +93,12 @@ struct ShmRegion {
     uint32_t format = format_xrgb8888;
     uint64_t size = 0;
     bool operator==(ShmRegion const&) const = default;
+};
+
+// Grant references of the window's next Grant region, in page order (Xen).
+struct GrantRefs {
+    std::vector<uint32_t> refs; // 1..max_grant_refs_per_message
+    bool operator==(GrantRefs const&) const = default;
 };
 
 enum class KeyAction : uint32_t { Press = 1, Release = 2 };
@@ -142,7 +149,7 @@ struct ClipboardData {
 
 using Message = std::variant<Hello, Create, Destroy, Map, Unmap, SetTitle, SetClass, SetHints,
                              Damage, SetCursor, ShmRegion, Key, Button, Motion, Crossing, Focus,
-                             CloseRequest, ClipboardRequest, Configure, ClipboardData>;
+                             CloseRequest, ClipboardRequest, Configure, ClipboardData, GrantRefs>;
 
 MsgType message_type(Message const& m);
 // Hello and the clipboard messages concern the whole domain (window 0); the rest one window.

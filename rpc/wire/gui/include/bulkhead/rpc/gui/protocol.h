@@ -28,6 +28,7 @@ enum class MsgType : uint32_t {
     Damage = 0x108,    // i32 x, i32 y, u32 w, u32 h (window coordinates)
     SetCursor = 0x109, // u32 shape (0 = default, else an X cursor-font glyph)
     ShmRegion = 0x10a, // u32 kind, u32 handle, u32 w, u32 h, u32 stride, u32 format, u64 size
+    GrantRefs = 0x10b, // u32 ref[1..max_grant_refs_per_message]: the next Grant region's pages
     // dom0 → guest
     Key = 0x201,              // u32 action, u32 keycode, u32 state
     Button = 0x202,           // u32 action, u32 button, i32 x, i32 y, u32 state
@@ -49,7 +50,7 @@ inline constexpr size_t header_size = 12;
 inline constexpr size_t title_field_size = 256;
 inline constexpr size_t class_field_size = 64;
 
-// Payload size of each fixed-size message; ClipboardData is the one variable-length message.
+// Payload size of each fixed-size message; ClipboardData and GrantRefs are variable-length.
 inline constexpr size_t hello_size = 8;
 inline constexpr size_t create_size = 24;
 inline constexpr size_t map_size = 8;
@@ -82,5 +83,10 @@ inline constexpr uint32_t cursor_font_glyphs = 154;
 // The one pixel format: 32-bit XRGB, little-endian (B, G, R, X in memory), X's ZPixmap depth 24.
 inline constexpr uint32_t format_xrgb8888 = 1;
 inline constexpr size_t page_size = 4096;
+
+// Xen: a window's buffer is shared in grant references, one per page, sent in GrantRefs
+// messages (in page order, at most this many a message) right before the window's ShmRegion
+// of kind Grant, whose handle is their count.
+inline constexpr size_t max_grant_refs_per_message = 1024;
 
 } // namespace bulkhead::rpc::gui

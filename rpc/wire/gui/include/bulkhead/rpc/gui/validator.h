@@ -36,7 +36,8 @@ class GuiValidator : public Validator {
 public:
     // Checks a 12-byte header: known type, legal in this direction and session state, window
     // id present exactly for window messages and within limits, len equal to the type's
-    // fixed size (ClipboardData: at most limits.max_clipboard). Nothing is allocated before.
+    // fixed size (ClipboardData: at most limits.max_clipboard; GrantRefs: 1..1024 whole
+    // references). Nothing is allocated before.
     static Result<FrameHeader> header(UntrustedBytes bytes, Direction direction, Session session,
                                       Limits const& limits = {});
     // Decodes the payload of a header that passed header().
