@@ -12,6 +12,7 @@
 #include <bulkhead/rpc/xen/env_transport.h>
 
 #include <csignal>
+#include <functional>
 #include <map>
 #include <sys/inotify.h>
 #include <thread>
@@ -58,8 +59,10 @@ struct Agent::State {
     uint64_t next_ident = 1;
     bool stopping = false;
     // The domain's GUI: an inotify watch on the vchan directory until dom0's GUI socket is
-    // there, then the template's gui_session (its X server and gui-agent).
+    // there (Xen: a poll of xenstore for dom0's GUI vchan), then the template's gui_session
+    // (its X server and gui-agent).
     UniqueFd gui_watch;
+    std::function<void()> gui_poll; // (Xen)
     pid_t gui_pid = -1;
 
     State(AgentConfig c, std::unique_ptr<EventLoop> l)
@@ -86,8 +89,16 @@ struct Agent::State {
 };
 
 Result<void> Agent::State::watch_for_gui() {
-    if (gui_socket_path(cfg).empty())
+    if (cfg.xen_vchan) {
+        // Xen: dom0's GUI vchan server appears in xenstore; looked for twice a second.
+        gui_poll = [this] {
+            if (gui_offered(cfg))
+                return start_gui();
+            loop->add_timer(std::chrono::milliseconds(500), gui_poll);
+        };
+        gui_poll();
         return {};
+    }
     int fd = ::inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     if (fd < 0)
         return Error::from_errno("inotify_init1", errno);

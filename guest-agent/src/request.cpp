@@ -9,6 +9,7 @@
 #include <bulkhead/rpc/qrexec/protocol.h>
 #include <bulkhead/rpc/session/session.h>
 #include <bulkhead/rpc/socket_vchan.h>
+#include <bulkhead/rpc/xen/xen_vchan.h>
 
 #include <cerrno>
 #include <unistd.h>
@@ -181,9 +182,14 @@ bool template_has_gui(AgentConfig const& cfg) {
     return !cfg.gui_session.empty() && ::access(cfg.gui_session.c_str(), X_OK) == 0;
 }
 
+bool gui_offered(AgentConfig const& cfg) {
+    if (cfg.xen_vchan)
+        return rpc::XenTransport::server_published(0, cfg.own_domain, gui_port);
+    return sys::exists(gui_socket_path(cfg));
+}
+
 bool wait_for_display(AgentConfig const& cfg) {
-    auto gui = gui_socket_path(cfg);
-    if (gui.empty() || cfg.gui_ended || !sys::exists(gui) || !template_has_gui(cfg))
+    if (cfg.gui_ended || !template_has_gui(cfg) || !gui_offered(cfg))
         return false;
     auto const deadline = sys::now() + cfg.gui_wait;
     for (;;) {

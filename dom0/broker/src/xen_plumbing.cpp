@@ -7,6 +7,7 @@
 #include <bulkhead/base/sys/fd.h>
 #include <bulkhead/base/sys/socket.h>
 #include <bulkhead/dom0/broker/plumbing.h>
+#include <bulkhead/rpc/pump.h>
 #include <bulkhead/rpc/socket_vchan.h>
 #include <bulkhead/rpc/xen/xen_vchan.h>
 
@@ -22,44 +23,6 @@ namespace {
 
 Logger const log{"xen-plumbing"};
 using namespace std::chrono_literals;
-
-// One direction of the relay: what was read from `from` and not yet written to `to`.
-struct Lane {
-    std::array<std::byte, 65536> buf;
-    size_t begin = 0, end = 0;
-    bool eof = false; // `from` ended; once drained, `to` is told
-
-    // Moves what it can without blocking. Errors end the relay.
-    Result<bool> step(rpc::Channel& from, rpc::Channel& to) {
-        bool moved = false;
-        for (;;) {
-            if (begin < end) {
-                auto n = TRY(to.write(std::span(buf.data() + begin, end - begin)));
-                if (n == 0)
-                    return moved;
-                begin += n;
-                moved = true;
-                continue;
-            }
-            if (eof)
-                return moved;
-            begin = end = 0;
-            auto n = from.read(buf);
-            if (!n) {
-                if (n.error().code() == Errc::Closed) {
-                    eof = true;
-                    return true;
-                }
-                return std::move(n).error();
-            }
-            if (*n == 0)
-                return moved;
-            end = *n;
-            moved = true;
-        }
-    }
-    bool drained() const { return eof && begin == end; }
-};
 
 void relay(std::unique_ptr<rpc::Listener> listener, UniqueFd caller_side, int cancel_fd,
            std::string what) {
@@ -85,8 +48,8 @@ void relay(std::unique_ptr<rpc::Listener> listener, UniqueFd caller_side, int ca
     listener.reset();
     (void)sys::set_nonblocking(caller_side.get());
     rpc::SocketChannel caller(std::move(caller_side), vchan->peer_domain(), vchan->port());
-    auto up = std::make_unique<Lane>();   // caller -> agent
-    auto down = std::make_unique<Lane>(); // agent -> caller
+    auto up = std::make_unique<rpc::Pump>();   // caller -> agent
+    auto down = std::make_unique<rpc::Pump>(); // agent -> caller
     // The call's end (the agent's CONNECTION_TERMINATED, or its domain's death) can reach
     // dom0 before everything the agent wrote went through here: after it, keep passing data
     // on while it flows, and stop once nothing moved for a while (a dead domain never closes).

@@ -108,9 +108,6 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
     auto tools = TRY(stage_guest_tools(d->m_opts.agent_dir, d->m_layout));
     AgentHub* hub = d->m_broker.get();
     if (!d->m_opts.gui_display.empty()) {
-        if (d->m_hv->backend_name() != "sandbox")
-            return unexpected(Errc::Unsupported,
-                              "--gui-display: the GUI runs on the sandbox backend only for now");
         // The domain's half, for templates with an X server (dynamically linked: such a
         // template has the X libraries).
         TRY_CTX(sys::install_file(d->m_opts.agent_dir + "/bulkhead-gui-agent",
@@ -127,8 +124,10 @@ Result<std::unique_ptr<Daemon>> Daemon::create(DaemonOptions opts) {
             }
             return f;
         };
+        auto backend = d->m_hv->backend_name() == "xen" ? GuiBridge::Backend::Xen
+                                                        : GuiBridge::Backend::Sandbox;
         d->m_gui = TRY(GuiBridge::start(*d->m_broker, d->m_layout, guid, d->m_opts.gui_display,
-                                        d->m_opts.policy_dirs, describe));
+                                        d->m_opts.policy_dirs, describe, backend));
         hub = d->m_gui.get();
     }
     d->m_manager = std::make_unique<DomainManager>(*d->m_hv, *d, *hub, d->m_layout, tools);

@@ -1,4 +1,5 @@
 #include "gui_bridge.h"
+#include "gui_xen_relay.h"
 
 #include <bulkhead/base/log.h>
 #include <bulkhead/base/sys/fd.h>
@@ -16,8 +17,9 @@ Result<std::unique_ptr<GuiBridge>> GuiBridge::start(AgentHub& inner, Layout layo
                                                     std::string const& guid_program,
                                                     std::string const& display,
                                                     std::vector<std::string> const& policy_dirs,
-                                                    Describe describe) {
-    std::unique_ptr<GuiBridge> b(new GuiBridge(inner, std::move(layout), std::move(describe)));
+                                                    Describe describe, Backend backend) {
+    std::unique_ptr<GuiBridge> b(
+        new GuiBridge(inner, std::move(layout), std::move(describe), backend));
     auto pipe = TRY(sys::pipe());
     auto null = TRY(sys::open("/dev/null", O_RDWR | O_CLOEXEC));
     sys::SpawnOptions o;
@@ -40,6 +42,10 @@ Result<std::unique_ptr<GuiBridge>> GuiBridge::start(AgentHub& inner, Layout layo
 }
 
 GuiBridge::~GuiBridge() {
+    {
+        std::lock_guard lock(m_relays_mutex);
+        m_relays.clear(); // the relays stop first: nothing writes to guid's sockets then
+    }
     m_control.reset(); // EOF: bulkhead-guid stops
     if (m_pid > 0) {
         auto deadline = sys::now() + std::chrono::seconds(5);
@@ -67,19 +73,33 @@ Result<void> GuiBridge::attach(std::string const& name, DomId id,
                                std::chrono::steady_clock::time_point deadline) {
     // Before the agent is awaited: the domain's gui-agent may connect as soon as it runs.
     auto facts = m_describe(name);
-    std::string line = "add " + name + " " + (facts.label.empty() ? "red" : facts.label) + " " +
-                       m_layout.vchan_dir(name) + "/vchan.0." + std::to_string(id) + ".6000.sock";
+    auto socket = m_layout.vchan_dir(name) + "/vchan.0." + std::to_string(id) + ".6000.sock";
+    if (m_backend == Backend::Xen) // (dom0's own directory here: only the relay connects)
+        TRY(sys::mkdir_p(m_layout.vchan_dir(name), 0700));
+    std::string line =
+        "add " + name + " " + (facts.label.empty() ? "red" : facts.label) + " " + socket;
     if (!facts.klass.empty())
         line += " type=" + facts.klass;
     std::string tags;
     for (auto const& t : facts.tags)
         tags += (tags.empty() ? "" : ",") + t;
     line += " tags=" + tags;
+    if (m_backend == Backend::Xen)
+        line += " xen=" + std::to_string(id);
     tell(line + "\n");
+    if (m_backend == Backend::Xen) {
+        std::lock_guard lock(m_relays_mutex);
+        m_relays.erase(name);
+        m_relays.emplace(name, std::make_unique<GuiXenRelay>(name, id, socket));
+    }
     return m_inner.attach(name, id, deadline);
 }
 
 void GuiBridge::detach(std::string const& name) {
+    {
+        std::lock_guard lock(m_relays_mutex);
+        m_relays.erase(name);
+    }
     tell("remove " + name + "\n");
     m_inner.detach(name);
 }

@@ -71,6 +71,7 @@ Result<void> WindowTracker::capture(Outbox& out) {
             continue;
         rg::Rect r{int32_t(x0), int32_t(y0), uint32_t(x1 - x0), uint32_t(y1 - y0)};
         if (w.shm_segment && capture_shm(w, r)) {
+            w.buffer->publish(r);
             TRY(out.push(id, rg::Damage{r}));
             continue;
         }
@@ -95,6 +96,7 @@ Result<void> WindowTracker::capture(Outbox& out) {
         for (uint32_t y = 0; y < p.rect.height; ++y)
             std::memcpy(w->buffer->row(uint32_t(p.rect.y) + y) + size_t(p.rect.x) * 4,
                         src + y * row_bytes, row_bytes);
+        w->buffer->publish(p.rect);
         TRY(out.push(p.id, rg::Damage{p.rect}));
     }
     return {};

@@ -8,6 +8,7 @@
 #include <bulkhead/gui_agent/window_tracker.h>
 #include <bulkhead/rpc/gui/frame_reader.h>
 #include <bulkhead/rpc/gui/limits.h>
+#include <bulkhead/rpc/xen/xen_vchan.h>
 
 #include <optional>
 #include <thread>
@@ -35,10 +36,25 @@ Result<std::unique_ptr<rg::GuiSocketChannel>> connect_to_dom0(std::string const&
     }
 }
 
+namespace {
+
+Result<std::unique_ptr<rpc::Channel>> connect_xen(std::chrono::milliseconds timeout) {
+    auto xen = TRY(rpc::XenTransport::from_xenstore());
+    return xen.connect(0, gui_port, timeout);
+}
+
+} // namespace
+
 Result<void> run_gui_agent(GuiAgentOptions const& options) {
     auto tracker = TRY(WindowTracker::connect(options.display));
     auto clipboard = TRY(GuestClipboard::connect(options.display, rg::Limits{}.max_clipboard));
-    auto channel_ptr = TRY(connect_to_dom0(options.socket, options.connect_timeout));
+    std::unique_ptr<rpc::Channel> channel_ptr;
+    if (options.xen) {
+        tracker.set_sharing(Sharing::Grants);
+        channel_ptr = TRY(connect_xen(options.connect_timeout));
+    } else {
+        channel_ptr = TRY(connect_to_dom0(options.socket, options.connect_timeout));
+    }
     auto& channel = *channel_ptr;
     auto loop = TRY(EventLoop::create());
     Outbox out;
@@ -75,6 +91,8 @@ Result<void> run_gui_agent(GuiAgentOptions const& options) {
         return tracker.apply(m);
     };
     auto from_dom0 = [&](uint32_t) {
+        if (auto r = channel.acknowledge(); !r) // (Xen: consumes the event channel's notice)
+            return stop(std::move(r).error());
         // Everything buffered is applied: the reader's buffer makes no fd readable.
         while (!failed) {
             auto m = reader.next(channel);
@@ -97,8 +115,8 @@ Result<void> run_gui_agent(GuiAgentOptions const& options) {
         loop->add_timer(std::chrono::milliseconds(10), tick);
     };
     loop->add_timer(std::chrono::milliseconds(10), tick);
-    LOG_INFO(log, "connected", {"socket", options.socket}, {"windows", tracker.window_count()},
-             {"xshm", tracker.uses_xshm() ? "yes" : "no"});
+    LOG_INFO(log, "connected", {"to", options.xen ? "dom0 (xen vchan)" : options.socket},
+             {"windows", tracker.window_count()}, {"xshm", tracker.uses_xshm() ? "yes" : "no"});
     flush();
     TRY(loop->run());
     if (failed)

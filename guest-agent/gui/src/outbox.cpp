@@ -32,7 +32,7 @@ Result<void> Outbox::push_with_fd(rpc::gui::WindowId window, rpc::gui::Message c
     return {};
 }
 
-Result<void> Outbox::flush(rpc::gui::GuiSocketChannel& ch) {
+Result<void> Outbox::flush(rpc::Channel& ch) {
     while (!m_segments.empty()) {
         auto& seg = m_segments.front();
         if (seg.sent == seg.bytes.size()) {
@@ -40,7 +40,10 @@ Result<void> Outbox::flush(rpc::gui::GuiSocketChannel& ch) {
             continue;
         }
         std::span<std::byte const> rest(seg.bytes.data() + seg.sent, seg.bytes.size() - seg.sent);
-        size_t n = TRY(seg.fd ? ch.write_with_fd(rest, seg.fd.get()) : ch.write(rest));
+        auto* socket = dynamic_cast<rpc::gui::GuiSocketChannel*>(&ch);
+        if (seg.fd && !socket)
+            return unexpected(Errc::Unsupported, "gui-agent: this channel cannot pass a memfd");
+        size_t n = TRY(seg.fd ? socket->write_with_fd(rest, seg.fd.get()) : ch.write(rest));
         if (n == 0)
             return {};
         seg.fd.reset(); // the kernel holds it now

@@ -1,7 +1,9 @@
 #include <bulkhead/base/sys/fd.h>
 #include <bulkhead/gui_agent/shared_buffer.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <utility>
@@ -10,7 +12,7 @@ namespace bulkhead::gui_agent {
 
 namespace rg = rpc::gui;
 
-Result<SharedBuffer> SharedBuffer::create(uint32_t width, uint32_t height) {
+Result<SharedBuffer> SharedBuffer::create(uint32_t width, uint32_t height, Sharing sharing) {
     if (width == 0 || height == 0)
         return unexpected(Errc::Invalid, "gui-agent: empty pixel buffer");
     rg::ShmRegion r;
@@ -29,13 +31,35 @@ Result<SharedBuffer> SharedBuffer::create(uint32_t width, uint32_t height) {
     void* p = ::mmap(nullptr, r.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd.get(), 0);
     if (p == MAP_FAILED)
         return Error::from_errno("mmap (pixel buffer)", errno);
-    return SharedBuffer(std::move(fd), static_cast<std::byte*>(p), r);
+    SharedBuffer b(std::move(fd), static_cast<std::byte*>(p), r);
+    if (sharing == Sharing::Grants) {
+        size_t pages = r.size / rg::page_size;
+        b.m_granted = TRY(grant_share::share(pages, b.m_refs));
+        b.m_region.kind = rg::ShmKind::Grant;
+        b.m_region.handle = uint32_t(pages);
+    }
+    return b;
+}
+
+void SharedBuffer::publish(rg::Rect r) {
+    if (!m_granted)
+        return;
+    uint64_t x0 = std::min<uint64_t>(uint64_t(std::max(r.x, 0)), m_region.width);
+    uint64_t y0 = std::min<uint64_t>(uint64_t(std::max(r.y, 0)), m_region.height);
+    uint64_t x1 = std::min<uint64_t>(x0 + r.width, m_region.width);
+    uint64_t y1 = std::min<uint64_t>(y0 + r.height, m_region.height);
+    for (uint64_t y = y0; y < y1; ++y) {
+        size_t at = size_t(y) * m_region.stride + size_t(x0) * 4;
+        std::memcpy(m_granted + at, m_base + at, size_t(x1 - x0) * 4);
+    }
 }
 
 SharedBuffer::SharedBuffer(SharedBuffer&& other) noexcept
     : m_fd(std::move(other.m_fd))
     , m_base(std::exchange(other.m_base, nullptr))
-    , m_region(other.m_region) {}
+    , m_region(other.m_region)
+    , m_granted(std::exchange(other.m_granted, nullptr))
+    , m_refs(std::move(other.m_refs)) {}
 
 SharedBuffer& SharedBuffer::operator=(SharedBuffer&& other) noexcept {
     if (this != &other) {
@@ -43,6 +67,8 @@ SharedBuffer& SharedBuffer::operator=(SharedBuffer&& other) noexcept {
         m_fd = std::move(other.m_fd);
         m_base = std::exchange(other.m_base, nullptr);
         m_region = other.m_region;
+        m_granted = std::exchange(other.m_granted, nullptr);
+        m_refs = std::move(other.m_refs);
     }
     return *this;
 }
@@ -51,6 +77,10 @@ void SharedBuffer::release() {
     if (m_base)
         ::munmap(m_base, m_region.size);
     m_base = nullptr;
+    if (m_granted)
+        grant_share::unshare(m_granted, m_region.size / rg::page_size);
+    m_granted = nullptr;
+    m_refs.clear();
 }
 
 SharedBuffer::~SharedBuffer() {

@@ -160,8 +160,18 @@ Result<void> WindowTracker::ensure_buffer(Outbox& out, Tracked& w) {
     if (w.buffer && w.buffer->width() == w.rect.width && w.buffer->height() == w.rect.height)
         return {};
     detach(w);
-    w.buffer = TRY(SharedBuffer::create(w.rect.width, w.rect.height));
+    w.buffer.reset(); // (its grants first: gntalloc's limit counts them)
+    w.buffer = TRY(SharedBuffer::create(w.rect.width, w.rect.height, m_sharing));
     attach(w);
+    if (m_sharing == Sharing::Grants) {
+        auto const& refs = w.buffer->grant_refs();
+        for (size_t i = 0; i < refs.size(); i += rg::max_grant_refs_per_message) {
+            size_t n = std::min(rg::max_grant_refs_per_message, refs.size() - i);
+            TRY(out.push(w.id, rg::GrantRefs{{refs.begin() + ptrdiff_t(i),
+                                              refs.begin() + ptrdiff_t(i + n)}}));
+        }
+        return out.push(w.id, w.buffer->region());
+    }
     UniqueFd fd(::dup(w.buffer->fd()));
     if (!fd)
         return Error::from_errno("dup (pixel buffer)", errno);

@@ -1,9 +1,11 @@
 // bulkhead-gui-agent [--display :N] [--socket PATH]: the GUI agent of a domain with a display.
 // Defaults: $DISPLAY, and dom0's GUI socket in the domain's vchan directory,
-// $VCHAN_SOCKET_DIR/vchan.0.$VCHAN_DOMAIN.6000.sock (dom0 serves it; the domain connects).
+// $VCHAN_SOCKET_DIR/vchan.0.$VCHAN_DOMAIN.6000.sock (dom0 serves it; the domain connects);
+// on Xen (BULKHEAD_VCHAN=xen), a libxenvchan client of dom0's port 6000, buffers in grants.
 #include <bulkhead/base/log.h>
 #include <bulkhead/gui_agent/gui_agent.h>
 #include <bulkhead/rpc/socket_vchan.h>
+#include <bulkhead/rpc/xen/env_transport.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -23,7 +25,10 @@ int main(int argc, char** argv) {
             return 2;
         }
     }
-    if (o.socket.empty()) {
+    auto cfg = rpc::transport_config_from_env();
+    if (o.socket.empty() && cfg && cfg->xen) {
+        o.xen = true; // BULKHEAD_VCHAN=xen: dom0 relays its GUI vchan (port 6000)
+    } else if (o.socket.empty()) {
         auto t = rpc::SocketTransport::from_env();
         if (!t) {
             std::fprintf(stderr, "bulkhead-gui-agent: %s\n", t.error().message().c_str());

@@ -59,11 +59,14 @@ int run_request(AgentConfig const& cfg, Request const& req);
 std::vector<std::string> base_environment(AgentConfig const& cfg, std::string const& user,
                                           std::string const& home, std::string const& shell);
 
-// The domain's GUI (sandbox): dom0 serves vchan.0.<own>.6000.sock in the vchan directory when
-// it gives the domain a GUI (bulkheadd --gui-display); "" on Xen (no GUI transport yet).
+// The domain's GUI. Sandbox: dom0 serves vchan.0.<own>.6000.sock in the vchan directory when
+// it gives the domain a GUI (bulkheadd --gui-display); gui_socket_path is "" on Xen. Xen: dom0
+// is a libxenvchan server for the domain on port 6000 (its ring-ref readable in xenstore).
 inline constexpr uint32_t gui_port = 6000; // bulkhead-gui-agent's and Qubes' GUI vchan port
 inline constexpr char const* gui_display = ":0";
 std::string gui_socket_path(AgentConfig const& cfg);
+// Whether dom0 gives this domain a GUI now (its socket or its vchan server is there).
+bool gui_offered(AgentConfig const& cfg);
 // The template has X: its gui_session is an executable file.
 bool template_has_gui(AgentConfig const& cfg);
 // In a command's process, before it starts: when dom0 gave a GUI, the template has X and its

@@ -132,6 +132,19 @@ Result<XenTransport> XenTransport::from_xenstore(size_t ring_size) {
     return XenTransport(DomainId(*id), ring_size);
 }
 
+bool XenTransport::server_published(DomainId server, DomainId self, Port port) {
+    xs_handle* xs = xs_open(0);
+    if (!xs)
+        return false;
+    unsigned len = 0;
+    void* value =
+        xs_read(xs, XBT_NULL, (client_path(server, self, port) + "/ring-ref").c_str(), &len);
+    xs_close(xs);
+    bool found = value != nullptr;
+    std::free(value);
+    return found;
+}
+
 std::string XenTransport::server_path(DomainId client, Port port) {
     return "data/vchan/" + std::to_string(client) + "/" + std::to_string(port);
 }

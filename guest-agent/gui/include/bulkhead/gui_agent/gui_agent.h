@@ -1,5 +1,6 @@
 // The gui-agent's main loop: the domain's X server on one side (WindowTracker), dom0's
-// gui-daemon on the other (a GuiSocketChannel: GUI frames, memfds beside ShmRegion). Sends
+// gui-daemon on the other: a GuiSocketChannel in the sandbox (GUI frames, memfds beside
+// ShmRegion), a libxenvchan channel to dom0 on Xen (window buffers in grant references). Sends
 // HELLO first, then every window change; reads dom0's messages through GuiFrameReader
 // (Direction::FromDaemon) and applies them; the clipboard messages go to GuestClipboard.
 // Runs until either side goes away.
@@ -20,7 +21,8 @@ inline constexpr uint32_t gui_port = 6000;
 
 struct GuiAgentOptions {
     std::string display; // empty: $DISPLAY
-    std::string socket;  // dom0's GUI socket as seen in the domain
+    std::string socket;  // dom0's GUI socket as seen in the domain (sandbox)
+    bool xen = false;    // instead: libxenvchan to dom0's port gui_port, buffers in grants
     std::chrono::milliseconds connect_timeout{30000};
 };
 

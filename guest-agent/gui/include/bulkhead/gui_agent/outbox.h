@@ -24,8 +24,8 @@ public:
     // The frame and `fd` (sent once, then closed here) as one segment.
     Result<void> push_with_fd(rpc::gui::WindowId window, rpc::gui::Message const& message,
                               UniqueFd fd);
-    // Writes as much as the channel takes now.
-    Result<void> flush(rpc::gui::GuiSocketChannel& ch);
+    // Writes as much as the channel takes now. A descriptor needs a GuiSocketChannel.
+    Result<void> flush(rpc::Channel& ch);
     bool empty() const { return m_segments.empty(); }
     size_t bytes() const { return m_bytes; }
 

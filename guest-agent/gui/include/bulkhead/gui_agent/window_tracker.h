@@ -41,6 +41,9 @@ public:
     size_t window_count() const { return m_windows.size(); }
     // Whether damaged rows go straight into the shared buffers (MIT-SHM 1.2) or via GetImage.
     bool uses_xshm() const { return m_shm; }
+    // How window buffers reach dom0: memfds beside the messages (sandbox) or grant references
+    // (Xen). Set before start().
+    void set_sharing(Sharing sharing) { m_sharing = sharing; }
 
 private:
     struct Tracked {
@@ -93,6 +96,7 @@ private:
     Atoms m_atoms;
     std::map<xcb_window_t, Tracked> m_windows;
     bool m_shm = false; // MIT-SHM 1.2 (fd passing) on the domain's X server
+    Sharing m_sharing = Sharing::Memfd;
 };
 
 } // namespace bulkhead::gui_agent

@@ -46,6 +46,9 @@ public:
     // Reads this domain's id from xenstore ("domid"); Errc::Unsupported without Xen.
     static Result<XenTransport> from_xenstore(size_t ring_size = default_ring_size);
 
+    // Whether `server` publishes a vchan server for `self` on port (its ring-ref in
+    // xenstore, readable by the client): a poll, for a client that waits without connecting.
+    static bool server_published(DomainId server, DomainId self, Port port);
     static std::string server_path(DomainId client, Port port);
     static std::string client_path(DomainId server, DomainId self, Port port);
 
