@@ -252,6 +252,26 @@ TEST_CASE("guid + gui-agent: a domain's windows on dom0's screen, framed and tit
     (void)sys::remove_tree(*dir);
 }
 
+namespace {
+
+// bulkhead-guid driven as bulkheadd drives it: control lines on a pipe (its fd 3).
+struct ControlledGuid {
+    UniqueFd control;
+    std::unique_ptr<Child> child;
+    ControlledGuid(std::string const& display, std::string const& log) {
+        auto p = sys::pipe();
+        REQUIRE(p);
+        child = std::make_unique<Child>(
+            std::vector<std::string>{program("bulkhead-guid"), "--display", display, "--control-fd",
+                                     "3"},
+            log, std::nullopt, std::vector<std::pair<int, int>>{{3, p->first.get()}});
+        control = std::move(p->second);
+    }
+    void say(std::string const& lines) { REQUIRE(sys::write_all(control.get(), lines)); }
+};
+
+} // namespace
+
 TEST_CASE("guid --control-fd: domains added and removed while it runs (as bulkheadd starts and "
           "halts them)") {
     Xvfb dom0_x("640x480x24");
@@ -259,14 +279,8 @@ TEST_CASE("guid --control-fd: domains added and removed while it runs (as bulkhe
     auto dir = sys::make_temp_dir("/tmp/bulkhead-guid-test-");
     REQUIRE(dir);
     auto socket = *dir + "/vchan.0.7.6000.sock";
-    auto control = sys::pipe();
-    REQUIRE(control);
-    Child guid({program("bulkhead-guid"), "--display", dom0_x.display(), "--control-fd", "3"},
-               *dir + "/guid.log", std::nullopt, {{3, control->first.get()}});
-    control->first.reset();
-    auto say = [&](std::string const& lines) {
-        REQUIRE(sys::write_all(control->second.get(), lines));
-    };
+    ControlledGuid guid(dom0_x.display(), *dir + "/guid.log");
+    auto say = [&](std::string const& lines) { guid.say(lines); };
     say("hello\nadd work chartreuse " + socket + "\n"); // refused lines change nothing
     say("add work blue " + socket + "\n");
     REQUIRE(eventually([&] { return sys::exists(socket); }));
@@ -285,8 +299,8 @@ TEST_CASE("guid --control-fd: domains added and removed while it runs (as bulkhe
     CHECK(agent.wait_exit(10s).has_value()); // its session ended
 
     // dom0 went away: the daemon stops.
-    control->second.reset();
-    auto status = guid.wait_exit(10s);
+    guid.control.reset();
+    auto status = guid.child->wait_exit(10s);
     REQUIRE(status);
     CHECK(status->code == 0);
     (void)sys::remove_tree(*dir);
@@ -331,14 +345,8 @@ TEST_CASE("guid: grant references only from a domain dom0 put on Xen, mapped fro
     REQUIRE(dir);
     auto sandbox_socket = *dir + "/vchan.0.7.6000.sock";
     auto xen_socket = *dir + "/vchan.0.9.6000.sock";
-    auto control = sys::pipe();
-    REQUIRE(control);
-    Child guid({program("bulkhead-guid"), "--display", dom0_x.display(), "--control-fd", "3"},
-               *dir + "/guid.log", std::nullopt, {{3, control->first.get()}});
-    control->first.reset();
-    auto say = [&](std::string const& lines) {
-        REQUIRE(sys::write_all(control->second.get(), lines));
-    };
+    ControlledGuid guid(dom0_x.display(), *dir + "/guid.log");
+    auto say = [&](std::string const& lines) { guid.say(lines); };
     say("add bad green " + *dir + "/x.sock xen=0\n");     // dom0 itself: refused
     say("add bad green " + *dir + "/y.sock xen=32752\n"); // a reserved id: refused
     say("add work blue " + sandbox_socket + "\n");
@@ -388,7 +396,7 @@ TEST_CASE("guid: grant references only from a domain dom0 put on Xen, mapped fro
             CHECK(log().find("grant device") != std::string::npos);
         }
     }
-    control->second.reset();
-    CHECK(guid.wait_exit(10s).has_value());
+    guid.control.reset();
+    CHECK(guid.child->wait_exit(10s).has_value());
     (void)sys::remove_tree(*dir);
 }
