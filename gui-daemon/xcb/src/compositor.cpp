@@ -279,6 +279,7 @@ Result<void> XcbCompositor::paint(model::Desktop const& desktop, model::WindowHa
         return {};
     auto* c = m_conn.get();
     if (auto seg = m_shm ? segment(h, buffer) : std::nullopt) {
+        buffer.stage(uint32_t(x0), uint32_t(y0), uint32_t(x1), uint32_t(y1));
         xcb_shm_put_image(c, it->second.id, m_gc, uint16_t(buffer.stride() / 4),
                           uint16_t(buffer.height()), uint16_t(x0), uint16_t(y0), uint16_t(x1 - x0),
                           uint16_t(y1 - y0), int16_t(x0), int16_t(y0), 24,

@@ -3,8 +3,10 @@
 
 #include "grant_map.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <utility>
@@ -36,8 +38,33 @@ Result<PixelBuffer> PixelBuffer::map_grants(uint32_t domid, std::span<uint32_t c
     // it collected exactly handle references for this window.
     if (refs.size() != region.handle || region.size != refs.size() * rpc::gui::page_size)
         return unexpected(Errc::Invalid, "gui: grant references do not cover the region");
-    auto const* p = TRY(grant::map(domid, refs));
-    return PixelBuffer(UniqueFd(), p, region.size, region, true);
+    auto stage_fd = TRY(sys::memfd_create("bulkhead-gui-grant-stage", MFD_CLOEXEC));
+    TRY(sys::ftruncate(stage_fd.get(), off_t(region.size)));
+    void* staged =
+        ::mmap(nullptr, region.size, PROT_READ | PROT_WRITE, MAP_SHARED, stage_fd.get(), 0);
+    if (staged == MAP_FAILED)
+        return Error::from_errno("mmap (grant staging buffer)", errno);
+    auto p = grant::map(domid, refs);
+    if (!p) {
+        ::munmap(staged, region.size);
+        return std::move(p).error();
+    }
+    PixelBuffer b(std::move(stage_fd), *p, region.size, region, true);
+    b.m_staged = static_cast<std::byte*>(staged);
+    return b;
+}
+
+void PixelBuffer::stage(uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1) const {
+    if (!m_staged)
+        return;
+    x1 = std::min(x1, m_region.width);
+    y1 = std::min(y1, m_region.height);
+    if (x0 >= x1)
+        return;
+    for (uint32_t y = y0; y < y1; ++y) {
+        size_t at = size_t(y) * m_region.stride + size_t(x0) * 4;
+        std::memcpy(m_staged + at, m_base + at, size_t(x1 - x0) * 4);
+    }
 }
 
 PixelBuffer::PixelBuffer(UniqueFd fd, void const* base, size_t len,
@@ -57,9 +84,12 @@ PixelBuffer::PixelBuffer(PixelBuffer&& other) noexcept
     , m_len(std::exchange(other.m_len, 0))
     , m_region(other.m_region)
     , m_serial(other.m_serial)
-    , m_granted(other.m_granted) {}
+    , m_granted(other.m_granted)
+    , m_staged(std::exchange(other.m_staged, nullptr)) {}
 
 PixelBuffer::~PixelBuffer() {
+    if (m_staged)
+        ::munmap(m_staged, m_len);
     if (!m_base)
         return;
     if (m_granted)

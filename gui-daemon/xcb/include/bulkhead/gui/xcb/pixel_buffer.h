@@ -31,10 +31,14 @@ public:
     uint32_t stride() const { return m_region.stride; }
     // Row y (y < height): width * 4 bytes of XRGB8888.
     std::span<std::byte const> row(uint32_t y) const;
-    // The memfd itself (the compositor hands dom0's X server a copy for XShm; -1 for grant
-    // references: the compositor uses PutImage) and a number no other buffer of this process
-    // has (so a replaced buffer is never taken for the old).
+    // The memfd dom0's X server reads with XShm (the compositor hands it a copy): the guest's
+    // own for a memfd region; for grant references, dom0's staging memfd, which stage() fills
+    // (X cannot attach grant mappings). And a number no other buffer of this process has (so
+    // a replaced buffer is never taken for the old).
     int fd() const { return m_fd.get(); }
+    // Before XShm reads [x0, x1) x [y0, y1) from fd(): grant regions copy those pixels from
+    // the guest's pages into the staging memfd; nothing to do for a memfd region.
+    void stage(uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1) const;
     uint64_t serial() const { return m_serial; }
 
 private:
@@ -45,7 +49,8 @@ private:
     size_t m_len = 0;
     rpc::gui::ShmRegion m_region;
     uint64_t m_serial = 0;
-    bool m_granted = false; // mapped with xengnttab: unmapped with it
+    bool m_granted = false;        // mapped with xengnttab: unmapped with it
+    std::byte* m_staged = nullptr; // grants: dom0's staging memfd (fd()), mapped writable
 };
 
 } // namespace bulkhead::gui::xcb
