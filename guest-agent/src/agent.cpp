@@ -64,6 +64,10 @@ struct Agent::State {
     UniqueFd gui_watch;
     std::function<void()> gui_poll; // (Xen)
     pid_t gui_pid = -1;
+    // A session that ends is started again (its X server kept), after gui_backoff: doubled
+    // each time one ends within 10 s of its start, up to 30 s; 1 s after a longer one.
+    std::chrono::steady_clock::time_point gui_started;
+    std::chrono::milliseconds gui_backoff{500};
 
     State(AgentConfig c, std::unique_ptr<EventLoop> l)
         : cfg(std::move(c))
@@ -114,7 +118,7 @@ void Agent::State::on_gui_watch() {
     alignas(inotify_event) char buf[4096];
     while (::read(gui_watch.get(), buf, sizeof buf) > 0) {
     } // the names only say "something new": the socket's existence is what counts
-    if (!sys::exists(gui_socket_path(cfg)))
+    if (!gui_offered(cfg))
         return;
     loop->unwatch(gui_watch.get());
     gui_watch.reset();
@@ -143,6 +147,8 @@ void Agent::State::start_gui() {
         return;
     }
     gui_pid = *pid;
+    gui_started = sys::now();
+    cfg.gui_ended = false;
     LOG_INFO(log, "GUI session started", {"program", cfg.gui_session}, {"pid", gui_pid});
 }
 
@@ -355,8 +361,17 @@ void Agent::State::reap() {
         if ((*r)->pid == gui_pid) {
             gui_pid = -1;
             cfg.gui_ended = true;
-            LOG_WARN(log, "GUI session ended", {"program", cfg.gui_session},
-                     {"status", (*r)->status.code});
+            using namespace std::chrono_literals;
+            gui_backoff = sys::now() - gui_started > 10s
+                              ? std::chrono::milliseconds(1s)
+                              : std::min<std::chrono::milliseconds>(gui_backoff * 2, 30s);
+            LOG_WARN(log, "GUI session ended; started again once dom0 offers a GUI",
+                     {"program", cfg.gui_session}, {"status", (*r)->status.code},
+                     {"after_ms", gui_backoff.count()});
+            loop->add_timer(gui_backoff, [this] {
+                if (auto w = watch_for_gui(); !w)
+                    LOG_ERROR(log, "cannot watch for dom0's GUI", {"error", w.error().message()});
+            });
             continue;
         }
         auto h = handlers.find((*r)->pid);

@@ -182,6 +182,13 @@ TEST_CASE("gui: a template with X through bulkheadd: qvm-run work xmessage shows
     REQUIRE(eventually([&] { return notice().starts_with("denied personal work 4 "); }));
     CHECK(s.ok({"qvm-run", "-p", "work", "xclip -o -selection clipboard"}) == "from work, really");
 
+    // work's gui-agent dies: its session ends and its windows leave dom0's screen. The agent
+    // starts the GUI session again, which keeps the domain's X server: the window comes back.
+    s.ok({"qvm-run", "-p", "-u", "root", "work", "kill $(pidof bulkhead-gui-agent)"});
+    CHECK(eventually([&] { return !dom0.find("_NET_WM_NAME", "[work] xmessage"); }));
+    CHECK(
+        eventually([&] { return dom0.find("_NET_WM_NAME", "[work] xmessage").has_value(); }, 20s));
+
     // Closing from dom0 takes the domain's windows away with it.
     s.ok({"qvm-shutdown", "--wait", "work"});
     CHECK(eventually([&] { return !dom0.find("_QUBES_VMNAME", "work"); }));
