@@ -1,7 +1,7 @@
 # Thin wrapper: the README's two commands are `make demo` and `make test`.
 # Each installs its own dependencies (apt-get, idempotent), configures, builds, runs.
 JOBS ?= 2
-.PHONY: all deps build demo test asan tsan load fuzz bench format clean e2e e2e-smoke e2e-network
+.PHONY: all deps build demo test asan tsan load fuzz bench format clean e2e e2e-smoke e2e-network e2e-gui
 
 all: build
 
@@ -28,6 +28,9 @@ e2e-smoke: deps
 
 e2e-network: deps
 	@tests/e2e/run.sh network
+
+e2e-gui: deps
+	@tests/e2e/run.sh gui
 
 asan: deps
 	@scripts/configure.sh build-asan -DBULKHEAD_SANITIZE=ON -DBULKHEAD_BENCH=OFF

@@ -4,6 +4,7 @@
 #   build-e2e/boot/xen          Xen 4.17 (uncompressed ELF: QEMU's multiboot loader wants it)
 #   build-e2e/boot/vmlinux      Debian's 6.1 kernel as ELF (dom0 and every domU; fast under TCG)
 #   build-e2e/boot/dom0.cpio    dom0: Debian minbase + Xen toolstack + Bulkhead + the scenarios
+#                               (+ Xvfb and a template layer with X, for the gui scenario)
 # dom0 holds the guest kernel directory /var/lib/bulkhead/vm-kernels/default/{vmlinuz,initramfs}
 # (the guest initramfs from dom0/hypervisor/backends/xen/guest/mkinitramfs.sh).
 # Usage: tests/e2e/build-images.sh [BUILD_DIR]    (default build)
@@ -97,7 +98,27 @@ libs_of "$NFT" | while read -r lib; do
     mkdir -p "$NL$(dirname "$lib")"
     cp -L "$lib" "$NL$lib"
 done
-for f in "$O"/bin/* "$O"/tests/* "$NFT"; do
+# The gui scenario: dom0's X server for bulkhead-guid to draw on (Xvfb, xkbcomp, the XKB
+# data; Xvfb's built-in fonts), e2e_screen_probe (the scenario's look at dom0's screen), and a
+# template layer with X for the domains (bulkhead-gui-layer: their own Xvfb, xmessage, ...,
+# and the gui-agent), imported with qvm-template import-layer. About 31 MB in dom0.cpio: it
+# reaches userspace 0.2 s later under TCG and smoke's boot time stays within its noise.
+XPROGS=()
+for p in Xvfb xkbcomp; do
+    path=$(command -v "$p") || die "no $p on this host (scripts/install-deps.sh installs xvfb)"
+    install -D -m 0755 "$(readlink -f "$path")" "$R/usr/bin/$p"
+    XPROGS+=("$R/usr/bin/$p")
+done
+mkdir -p "$R/usr/share/X11" "$R/var/lib/xkb"
+cp -a /usr/share/X11/xkb "$R/usr/share/X11/"
+[[ -f $R/usr/share/X11/xkb/rules/evdev ]] || die "no XKB rules in /usr/share/X11/xkb"
+[[ -x $BIN/tests/e2e_screen_probe ]] || die "no $BIN/tests/e2e_screen_probe (build it)"
+strip --strip-debug -o "$O/tests/e2e_screen_probe" "$BIN/tests/e2e_screen_probe"
+chmod 0755 "$O/tests/e2e_screen_probe"
+[[ -x $BIN/bulkhead-gui-layer && -x $BIN/bulkhead-gui-agent ]] ||
+    die "no bulkhead-gui-layer or bulkhead-gui-agent in $BIN (build them)"
+"$BIN/bulkhead-gui-layer" "$O/gui-layer" "$BIN/bulkhead-gui-agent" >/dev/null
+for f in "$O"/bin/* "$O"/tests/* "$NFT" "${XPROGS[@]}"; do
     file -L "$f" | grep -q 'dynamically linked' || continue
     libs_of "$f"
 done | sort -u | while read -r lib; do

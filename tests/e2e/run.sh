@@ -4,9 +4,11 @@
 #
 #   tests/e2e/run.sh full     everything (make e2e)
 #   tests/e2e/run.sh smoke    boot, bulkheadd --backend xen, one domain, one qvm-run -p (make e2e-smoke)
-#   tests/e2e/run.sh contract|apps|network   one part of full (full boots contract then
-#                             network beside apps); network: sys-net, sys-firewall and an
-#                             AppVM on vifs (netvms as driver domains), rules in the netvms
+#   tests/e2e/run.sh contract|apps|network|gui   one part of full (full boots contract then
+#                             network beside apps then gui); network: sys-net, sys-firewall and
+#                             an AppVM on vifs (netvms as driver domains), rules in the netvms;
+#                             gui: bulkheadd --gui-display on dom0's Xvfb, a domain's xmessage
+#                             on dom0's screen (vchan + grant references), XTEST keys (make e2e-gui)
 #   tests/e2e/run.sh shell    boot and leave a dom0 shell on this terminal (debugging)
 #
 # Installs its apt dependencies, downloads into ${BULKHEAD_E2E_CACHE:-~/.cache/bulkhead-e2e}
@@ -17,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MODE=${1:-full}
-case $MODE in full | smoke | contract | apps | network | shell | probe) ;; *) echo "usage: $0 full|smoke|contract|apps|network|shell" >&2; exit 2 ;; esac
+case $MODE in full | smoke | contract | apps | network | gui | shell | probe) ;; *) echo "usage: $0 full|smoke|contract|apps|network|gui|shell" >&2; exit 2 ;; esac
 JOBS=${JOBS:-2}
 OUT=$PWD/build-e2e
 
@@ -98,24 +100,34 @@ shell) boot shell 0 ;;
 full)
     # Two lines of boots side by side (one QEMU vCPU each, so both cores work): the
     # Hypervisor contract suite then the network scenario in one, everything else through
-    # bulkheadd in the other.
-    { boot contract "${E2E_TIMEOUT:-720}"; echo $? > "$OUT/logs/.contract.rc"
-      boot network "${E2E_TIMEOUT:-900}"; echo $? > "$OUT/logs/.network.rc"; } & cpid=$!
-    boot apps "${E2E_TIMEOUT:-720}" & apid=$!
+    # bulkheadd (apps, then the GUI) in the other.
+    # (a boot that times out does not stop its lane: set -e is on)
+    lane() { # SCENARIO TIMEOUT ...: boots each in turn, QEMU's code in logs/.SCENARIO.rc
+        local rc
+        while [[ $# -gt 0 ]]; do
+            rc=0
+            boot "$1" "$2" || rc=$?
+            echo $rc > "$OUT/logs/.$1.rc"
+            shift 2
+        done
+    }
+    rm -f "$OUT"/logs/.{contract,network,apps,gui}.rc
+    lane contract "${E2E_TIMEOUT:-720}" network "${E2E_TIMEOUT:-900}" & cpid=$!
+    lane apps "${E2E_TIMEOUT:-720}" gui "${E2E_TIMEOUT:-900}" & apid=$!
     set +e
     wait $cpid
-    wait $apid; arc=$?
+    wait $apid
     set -e
     ok=0
-    result contract "$(cat "$OUT/logs/.contract.rc" 2>/dev/null || echo 1)" || ok=1
-    result apps $arc || ok=1
-    result network "$(cat "$OUT/logs/.network.rc" 2>/dev/null || echo 1)" || ok=1
+    for s in contract apps network gui; do
+        result $s "$(cat "$OUT/logs/.$s.rc" 2>/dev/null || echo 1)" || ok=1
+    done
     ;;
 *)
     set +e
     limit=420
     [[ $MODE == contract || $MODE == apps ]] && limit=720 # (as in full)
-    [[ $MODE == network ]] && limit=900
+    [[ $MODE == network || $MODE == gui ]] && limit=900
     boot "$MODE" "${E2E_TIMEOUT:-$limit}"; rc=$?
     set -e
     ok=0

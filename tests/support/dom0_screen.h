@@ -1,9 +1,10 @@
-// dom0's X display as the GUI integration cases look at it: top-level windows by property,
-// their properties, screenshot pixels, keys typed through XTEST. Plus `eventually`, the
-// bounded wait every case polls with.
+// dom0's X display as the GUI tests look at it: top-level windows by property, their
+// properties, screenshot pixels, keys typed through XTEST. Plus `eventually`, the bounded wait
+// every case polls with. Shared by the integration cases (tests/integration/gui_*_test.cpp)
+// and the e2e probe on real Xen (tests/e2e/screen_probe.cpp), so it needs no Catch: what
+// cannot be asked of the X server throws std::runtime_error (a failed case under Catch).
 #pragma once
 
-#include <catch2/catch.hpp>
 #include <xcb/xcb.h>
 #include <xcb/xtest.h>
 
@@ -12,12 +13,18 @@
 #include <cstring>
 #include <functional>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
 namespace bulkhead::testing {
+
+inline void need(bool ok, char const* what) {
+    if (!ok)
+        throw std::runtime_error(std::string("dom0 screen: ") + what);
+}
 
 // Polls `done` every 20 ms until it holds or `limit` passed; then asks once more.
 inline bool eventually(std::function<bool()> const& done,
@@ -34,7 +41,10 @@ inline bool eventually(std::function<bool()> const& done,
 struct Dom0Screen {
     explicit Dom0Screen(std::string const& display) {
         c = xcb_connect(display.c_str(), nullptr);
-        REQUIRE(!xcb_connection_has_error(c));
+        if (xcb_connection_has_error(c)) {
+            xcb_disconnect(c);
+            throw std::runtime_error("dom0 screen: cannot connect to X display " + display);
+        }
         root = xcb_setup_roots_iterator(xcb_get_setup(c)).data->root;
     }
     ~Dom0Screen() { xcb_disconnect(c); }
@@ -44,7 +54,7 @@ struct Dom0Screen {
     xcb_atom_t atom(char const* name) {
         auto* r = xcb_intern_atom_reply(c, xcb_intern_atom(c, 0, uint16_t(std::strlen(name)), name),
                                         nullptr);
-        REQUIRE(r);
+        need(r, "InternAtom failed");
         auto a = r->atom;
         std::free(r);
         return a;
@@ -67,13 +77,47 @@ struct Dom0Screen {
             std::memcpy(&rgb, v.data(), 4);
         return rgb;
     }
+    // Its title as a window manager shows it: _NET_WM_NAME, else WM_NAME.
+    std::string title(xcb_window_t w) {
+        auto t = property(w, "_NET_WM_NAME");
+        return t.empty() ? property(w, XCB_ATOM_WM_NAME) : t;
+    }
+    struct Geometry {
+        int x, y, width, height;
+    };
+    // Where w is on its parent (the root, for a top-level window) and its size.
+    std::optional<Geometry> geometry(xcb_window_t w) {
+        auto* g = xcb_get_geometry_reply(c, xcb_get_geometry(c, w), nullptr);
+        if (!g)
+            return std::nullopt;
+        Geometry r{g->x, g->y, g->width, g->height};
+        std::free(g);
+        return r;
+    }
+    // A keycode that types `keysym` in dom0's keyboard map (unshifted), 0 if none does.
+    uint8_t keycode(uint32_t keysym) {
+        auto const* setup = xcb_get_setup(c);
+        auto first = setup->min_keycode;
+        auto count = uint8_t(setup->max_keycode - first + 1);
+        auto* r =
+            xcb_get_keyboard_mapping_reply(c, xcb_get_keyboard_mapping(c, first, count), nullptr);
+        need(r, "GetKeyboardMapping failed");
+        auto const* syms = xcb_get_keyboard_mapping_keysyms(r);
+        int per = r->keysyms_per_keycode;
+        uint8_t found = 0;
+        for (int k = 0; k < count && !found && per > 0; ++k)
+            if (syms[k * per] == keysym)
+                found = uint8_t(first + k);
+        std::free(r);
+        return found;
+    }
     // A top-level window of dom0 whose property `name` is `value`: mapped ones only unless
     // `mapped_only` is false, and at x, y if `at` is set.
     std::optional<xcb_window_t> find(char const* name, std::string const& value,
                                      std::optional<std::pair<int, int>> at = std::nullopt,
                                      bool mapped_only = true) {
         auto* tree = xcb_query_tree_reply(c, xcb_query_tree(c, root), nullptr);
-        REQUIRE(tree);
+        need(tree, "QueryTree of the root failed");
         auto const prop = atom(name);
         std::optional<xcb_window_t> found;
         auto const* kids = xcb_query_tree_children(tree);
@@ -109,7 +153,7 @@ struct Dom0Screen {
         auto* r = xcb_get_image_reply(
             c, xcb_get_image(c, XCB_IMAGE_FORMAT_Z_PIXMAP, root, int16_t(x), int16_t(y), 1, 1, ~0u),
             nullptr);
-        REQUIRE(r);
+        need(r, "GetImage of the root failed");
         uint32_t v;
         std::memcpy(&v, xcb_get_image_data(r), 4);
         std::free(r);
