@@ -12,6 +12,9 @@
 //   e2e_screen_probe DISPLAY key NAME KEY...
 //       focuses that window and types the keys through XTEST (KEY: a name of keys[] below, or
 //       a keycode number); prints keycodes=..
+//   e2e_screen_probe DISPLAY resize NAME WIDTH HEIGHT
+//       resizes that window on dom0's screen (ConfigureWindow, as a window manager or the user
+//       would); prints geometry=X Y W H as the server has it afterwards
 //   e2e_screen_probe DISPLAY gone NAME [SECONDS]
 //       waits up to SECONDS until no top-level window (mapped or not) has _QUBES_VMNAME NAME
 //
@@ -63,6 +66,7 @@ int usage() {
     std::fprintf(stderr, "usage: e2e_screen_probe DISPLAY find NAME [SECONDS]\n"
                          "       e2e_screen_probe DISPLAY pixel NAME X Y [0xRRGGBB [SECONDS]]\n"
                          "       e2e_screen_probe DISPLAY key NAME KEY...\n"
+                         "       e2e_screen_probe DISPLAY resize NAME WIDTH HEIGHT\n"
                          "       e2e_screen_probe DISPLAY gone NAME [SECONDS]\n");
     return 2;
 }
@@ -127,6 +131,19 @@ int run(std::vector<std::string> const& a) {
         for (auto k : codes)
             std::printf(" %d", k);
         std::printf("\n");
+        return 0;
+    }
+    if (cmd == "resize" && a.size() == 5) {
+        auto w = wait_window(s, name, 0);
+        if (!w)
+            return 1;
+        uint32_t const size[] = {uint32_t(std::stoul(a[3])), uint32_t(std::stoul(a[4]))};
+        xcb_configure_window(s.c, *w, XCB_CONFIG_WINDOW_WIDTH | XCB_CONFIG_WINDOW_HEIGHT, size);
+        xcb_flush(s.c);
+        auto g = s.geometry(*w);
+        if (!g)
+            return 1;
+        std::printf("geometry=%d %d %d %d\n", g->x, g->y, g->width, g->height);
         return 0;
     }
     if (cmd == "gone" && a.size() <= 4) {

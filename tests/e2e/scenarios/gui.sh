@@ -7,8 +7,10 @@
 # (gntalloc in the domain, xengnttab in guid). Checks, with e2e_screen_probe on dom0's screen:
 # work's xmessage shows up as a dom0 window titled "[work] ..." with _QUBES_VMNAME work and
 # work's label colour, at its geometry, showing xmessage's green (the pixels crossed); guid
-# mapped a grant buffer for work (its log); Return typed on dom0 (XTEST) answers xmessage, whose
-# button code qvm-run -p returns; qvm-shutdown takes work's windows away.
+# mapped a grant buffer for work (its log); resized from dom0, the window gets a new grant
+# buffer of its new size and xmessage's green fills it; Return typed on dom0 (XTEST) answers
+# xmessage, whose button code qvm-run -p returns; work's gui-agent killed: the window goes and
+# comes back (the session restarts); qvm-shutdown takes work's windows away.
 . /opt/bulkhead/e2e/lib.sh
 warm_hotplug
 PROBE=/opt/bulkhead/tests/e2e_screen_probe
@@ -121,7 +123,24 @@ else
 fi
 grep -e 'GUI session' /tmp/bulkheadd.log | head -n 3 | sed 's/^/  [bulkheadd gui] /'
 
-# 4. Return typed on dom0 (XTEST, dom0's keycode for Return) reaches xmessage through the
+# 4. Resized from dom0 (as a window manager would): guid tells the domain (CONFIGURE), xmessage
+# grows in work's X server, and the agent shares a buffer of the new size in grant references.
+grants() { grep 'mapped from grant references' /tmp/bulkheadd.log | grep 'domain="work"' | grep -c "size=\"$1\""; }
+t0=$(now)
+check "dom0 resizes work's window to 400x200" $PROBE $D resize work 400 200
+i=0
+while [ "$(grants 400x200)" = 0 ] && [ $i -lt 120 ]; do sleep 0.5; i=$((i + 1)); done
+if [ "$(grants 400x200)" != 0 ]; then
+    pass "guid mapped a new grant buffer for it, 400x200"
+    echo "TIME resize to the new grant buffer $(ms_since $t0) ms"
+else
+    fail "guid mapped a new grant buffer for it, 400x200" "no 'mapped from grant references' line for work with size=\"400x200\" in 60 s"
+    grep -e grant -e 'domain="work"' /tmp/bulkheadd.log | tail -n 10 | sed 's/^/  [bulkheadd] /'
+fi
+check "pixel (390 190), in the grown part, is $GREEN" $PROBE $D pixel work 390 190 $GREEN 60
+expect "dom0's window is 400x200 at +10+10" "10 10 400 200" "$($PROBE $D find work | sed -n 's/^geometry=//p')"
+
+# 5. Return typed on dom0 (XTEST, dom0's keycode for Return) reaches xmessage through the
 # domain's agent: it exits with its default button's code, which qvm-run -p returns.
 check "Return typed on dom0 into work's window" $PROBE $D key work Return
 i=0
@@ -136,10 +155,30 @@ else
 fi
 check "its window is gone from dom0's screen" $PROBE $D gone work 60
 
-# 5. A window still open when the domain shuts down: qvm-shutdown takes it away.
+# 6. The domain's gui-agent dies while a window is open: the window leaves dom0's screen and
+# comes back once bulkhead-agent has started the gui-session again (after 1 s; the domain's
+# Xvfb is kept) and bulkheadd relays a new GUI session.
+# 7. A window still open when the domain shuts down: qvm-shutdown takes it away.
 qvm-run -p work 'xmessage -geometry 200x80+400+300 -timeout 600 still-here' > /tmp/xmessage2.log 2>&1 &
 XM2=$!
+relayed() { grep -c 'GUI session relayed domain="work"' /tmp/bulkheadd.log; }
 if check "a second window of work appears" $PROBE $D find work 300; then
+    before=$(relayed)
+    first=$($PROBE $D find work | sed -n 's/^window=//p')
+    t0=$(now)
+    # shellcheck disable=SC2016 # (expanded in work)
+    check "work's gui-agent killed (as root in work)" qvm-run -p -u root work 'kill $(pidof bulkhead-gui-agent)'
+    check "its window leaves dom0's screen" $PROBE $D gone work 60
+    if WIN=$($PROBE $D find work 120 2>&1); then
+        pass "it comes back with a new gui-agent ($first -> $(field window), $(field title))"
+        echo "TIME window back after the gui-agent was killed $(ms_since $t0) ms"
+    else
+        fail "it comes back with a new gui-agent" "$(printf '%s\n' "$WIN" | tail -n 1)"
+        gui_diag 30
+    fi
+    i=0
+    while [ "$(relayed)" -le "$before" ] && [ $i -lt 60 ]; do sleep 0.5; i=$((i + 1)); done
+    expect "bulkheadd relayed a second GUI session for work" "$((before + 1))" "$(relayed)"
     check "qvm-shutdown --wait work" qvm-shutdown --wait --timeout 120 work
     check "qvm-shutdown took work's windows from dom0's screen" $PROBE $D gone work 60
 fi
