@@ -41,15 +41,7 @@ namespace {
 struct StandIn {
     StandIn(System& s, std::string const& domain, int32_t x)
         : name(domain) {
-        auto vdir = s.root() + "/run/vchan/" + domain;
-        std::string socket;
-        REQUIRE(eventually([&] {
-            for (auto const& f : sys::list_dir(vdir).value_or(std::vector<std::string>{}))
-                if (f.starts_with("vchan.0.") && f.ends_with(".6000.sock"))
-                    socket = vdir + "/" + f;
-            return !socket.empty();
-        }));
-        auto fd = sys::unix_connect(socket, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        auto fd = sys::unix_connect(s.gui_socket(domain), SOCK_CLOEXEC | SOCK_NONBLOCK);
         REQUIRE(fd);
         ch = std::make_unique<rg::GuiSocketChannel>(std::move(*fd), 0, 6000);
         rg::ShmRegion region{rg::ShmKind::Memfd, 0, 100, 50, 400, rg::format_xrgb8888, 20480};

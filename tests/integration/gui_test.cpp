@@ -44,16 +44,8 @@ TEST_CASE("gui: bulkheadd --gui-display gives a running domain its GUI socket; i
     s.ok({"qvm-start", "work"});
     INFO("daemon log:\n" << s.daemon_log());
 
-    auto vdir = s.root() + "/run/vchan/work";
-    std::string socket;
-    REQUIRE(eventually([&] {
-        for (auto const& f : sys::list_dir(vdir).value_or(std::vector<std::string>{}))
-            if (f.starts_with("vchan.0.") && f.ends_with(".6000.sock"))
-                socket = vdir + "/" + f;
-        return !socket.empty();
-    }));
-
     // The domain's side: a 100x50 window of green pixels in a sealed memfd.
+    auto socket = s.gui_socket("work");
     auto fd = sys::unix_connect(socket, SOCK_CLOEXEC | SOCK_NONBLOCK);
     REQUIRE(fd);
     rg::GuiSocketChannel ch(std::move(*fd), 0, 6000);

@@ -101,6 +101,19 @@ std::string System::daemon_log() const {
     return sys::read_file(m_root + "/bulkheadd.log").value_or("");
 }
 
+std::string System::gui_socket(std::string const& domain) const {
+    auto vdir = m_root + "/run/vchan/" + domain;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+        for (auto const& f : sys::list_dir(vdir).value_or(std::vector<std::string>{}))
+            if (f.starts_with("vchan.0.") && f.ends_with(".6000.sock"))
+                return vdir + "/" + f;
+        if (std::chrono::steady_clock::now() > deadline)
+            throw std::runtime_error("no GUI socket for " + domain + " in " + vdir);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
 ToolResult System::tool(std::vector<std::string> args, std::string const& stdin_data) {
     args[0] = m_bin + "/" + args[0];
     // sys::run inherits the environment: set ours for the child.

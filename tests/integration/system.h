@@ -45,6 +45,9 @@ public:
     // asynchronously), or the last listing after 5 s.
     std::string raw_list_without(std::string const& part);
     std::string daemon_log() const;
+    // dom0's GUI socket for a running domain (bulkheadd --gui-display), vchan.0.<id>.6000.sock
+    // in its vchan directory, once it is there; throws after 10 s.
+    std::string gui_socket(std::string const& domain) const;
     pid_t daemon_pid() const { return m_daemon; }
 
 private:
